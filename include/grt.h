@@ -1,0 +1,280 @@
+/*
+ * grt.h - goroutines for C: Go's G/M/P scheduler as a C library.
+ *
+ * This is the whole public interface of libgrt.  Everything here follows
+ * the conventions below; the contract is documented next to each call.
+ *
+ *   - Errors are values.  A call that can fail returns a negative errno
+ *     (-EINVAL, -ETIMEDOUT, ...) and a non-negative value on success.  No
+ *     call needs errno afterwards: a goroutine may resume on another thread
+ *     whenever it parks, and errno belongs to the thread.  Constructors that
+ *     return a pointer return NULL and set errno (they never park).
+ *   - Times are int64_t nanoseconds on grt_now()'s monotonic clock.  A
+ *     deadline is an absolute time; GRT_FOREVER means none; a deadline not
+ *     after grt_now() means "do not block".
+ *   - A "blocking" call parks the calling goroutine, never its thread.
+ *     Called from a thread that is not running a goroutine, a call that would
+ *     park returns -EPERM (its non-blocking forms still work).
+ *   - Misuse C cannot report as a value (all goroutines deadlocked, a stack
+ *     overflow) ends the process with "grt: fatal error: ..." on stderr and
+ *     exit status 2, as Go does.
+ *
+ * Availability: the runtime, goroutine, channel, select and sync calls are
+ * implemented.  The calls marked [later] below are declared with their final
+ * contract but return -ENOSYS (or NULL with errno ENOSYS) in this release;
+ * they arrive with the timer/netpoll and observation work.
+ */
+#ifndef GRT_H
+#define GRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GRT_VERSION_MAJOR 0
+#define GRT_VERSION_MINOR 1
+#define GRT_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ */
+/* Runtime                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef void (*grt_fn)(void *arg);
+
+typedef struct grt_config {
+    int    procs;      /* number of Ps (GOMAXPROCS); 0: $GRT_MAXPROCS, else
+                          the CPUs in this process's affinity mask */
+    size_t stack_size; /* default goroutine stack in bytes; 0: 256 KiB;
+                          rounded up to whole pages */
+} grt_config;
+
+/*
+ * Start the runtime, run main_fn(arg) as the main goroutine, and return 0
+ * when it returns (or calls grt_exit).  Every other goroutine is then
+ * abandoned where it stands, all runtime threads are joined and all memory
+ * is released; grt_run may be called again afterwards.
+ *
+ * Returns -EINVAL for a NULL main_fn or a bad config (procs < 0, or a
+ * stack_size that is absurd), -EBUSY if the runtime is already running
+ * (including a call from inside a goroutine), -ENOMEM/-EAGAIN when memory or
+ * threads cannot be had.
+ *
+ * Environment: GRT_MAXPROCS=N; GRT_DEBUG=schedtrace=MS,scheddetail=1,
+ * asyncpreemptoff=1 (comma separated); GRT_TRACE=path.json.
+ */
+int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Goroutines                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct grt_attr {
+    size_t      stack_size; /* 0: the runtime's default */
+    const char *name;       /* shown in dumps and traces; copied; may be NULL */
+} grt_attr;
+
+/*
+ * go fn(arg).  Returns 0, -EINVAL (fn NULL), -ENOMEM/-EAGAIN (no memory or
+ * address space for its stack; the program keeps running), or -ESRCH when
+ * the runtime is not running.  Callable from any thread while the runtime
+ * runs, including threads grt did not create.
+ */
+int grt_go(grt_fn fn, void *arg);
+int grt_go_attr(grt_fn fn, void *arg, const grt_attr *attr);
+
+/* runtime.Gosched: let other goroutines run; the caller stays runnable.
+ * Outside a goroutine it yields the thread (sched_yield). */
+void grt_yield(void);
+
+/* runtime.Goexit: end the calling goroutine; never returns.  In the main
+ * goroutine it ends the program's grt_run as if main_fn had returned.
+ * Outside a goroutine it does nothing and returns. */
+void grt_exit(void);
+
+/* The goid of the caller (main is 1); 0 outside goroutines. */
+uint64_t grt_id(void);
+
+/* GOMAXPROCS.  n > 0 sets the number of Ps (stopping the world briefly),
+ * n == 0 queries.  Returns the previous value, -EINVAL for n < 0, -ESRCH
+ * when the runtime is not running, -EPERM when n > 0 outside a goroutine. */
+int grt_procs(int n);
+
+/* Live goroutines of the program (the runtime has none of its own). */
+int64_t grt_goroutines(void);
+
+/* runtime.LockOSThread / UnlockOSThread: wire the calling goroutine to its
+ * thread (nests, like Go's external count).  A goroutine that exits while
+ * locked ends that thread (except the thread that called grt_run).
+ * Both return -EPERM outside a goroutine; unlock returns -EPERM when the
+ * caller holds no lock. */
+int grt_lock_thread(void);
+int grt_unlock_thread(void);
+
+/* Bracket a call that may block the thread (file I/O, DNS, a foreign lock):
+ * the P is released to other goroutines while the call runs.  Nothing may
+ * park between enter and exit.  No-ops outside a goroutine. */
+void grt_syscall_enter(void);
+void grt_syscall_exit(void);
+
+/* ------------------------------------------------------------------ */
+/* Time                                                       [later] */
+/* ------------------------------------------------------------------ */
+
+#define GRT_FOREVER ((int64_t)-1)
+
+int64_t grt_now(void); /* CLOCK_MONOTONIC in ns (available now) */
+
+/* time.Sleep.  ns <= 0 returns at once after a yield.  On a non-goroutine
+ * thread it sleeps the thread.  Returns 0. */
+int grt_sleep(int64_t ns);
+
+typedef struct grt_timer grt_timer;
+struct grt_chan;
+grt_timer       *grt_timer_new(int64_t delay, int64_t period);  /* NewTimer / NewTicker */
+grt_timer       *grt_timer_func(int64_t delay, grt_fn fn, void *arg); /* AfterFunc */
+struct grt_chan *grt_timer_chan(grt_timer *t); /* cap 1, element int64_t fire time */
+int              grt_timer_stop(grt_timer *t); /* 1 if this stopped it before it fired */
+int              grt_timer_reset(grt_timer *t, int64_t delay); /* 1 if it was active */
+void             grt_timer_free(grt_timer *t); /* stops it; its channel is released */
+
+/* ------------------------------------------------------------------ */
+/* Channels and select                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct grt_chan grt_chan;
+
+/* A channel of elements of elem_size bytes (0: signals only) with a buffer
+ * of cap elements (0: unbuffered).  Returns 1 reference; NULL and errno
+ * (EINVAL, ENOMEM) on failure. */
+grt_chan *grt_chan_make(size_t elem_size, size_t cap);
+grt_chan *grt_chan_retain(grt_chan *c);
+void      grt_chan_release(grt_chan *c); /* freed when the last reference goes */
+
+/* 0; -EPIPE if closed; blocks until received or buffered. */
+int grt_chan_send(grt_chan *c, const void *elem);
+/* 0; -EPIPE once closed and drained (elem zero-filled).  elem may be NULL. */
+int grt_chan_recv(grt_chan *c, void *elem);
+/* Never block: -EAGAIN where the blocking form would park. */
+int grt_chan_trysend(grt_chan *c, const void *elem);
+int grt_chan_tryrecv(grt_chan *c, void *elem);
+/* 0; -EPIPE if already closed.  Wakes every blocked sender and receiver. */
+int    grt_chan_close(grt_chan *c);
+size_t grt_chan_len(const grt_chan *c);
+size_t grt_chan_cap(const grt_chan *c);
+
+enum { GRT_SEND = 1, GRT_RECV = 2 };
+
+typedef struct grt_case {
+    grt_chan *chan; /* NULL: never ready (Go's nil channel) */
+    int       op;   /* GRT_SEND or GRT_RECV */
+    void     *elem; /* value to send, or where to store the received one (NULL: discard) */
+    int       err;  /* out: 0, or -EPIPE (recv: closed and drained; send: closed) */
+} grt_case;
+
+/* Go's select.  Returns the index of the case that proceeded (uniformly
+ * random among ready ones), -ETIMEDOUT when the deadline passes first
+ * (deadline 0 is Go's default:), -EINVAL for bad arguments.
+ * grt_select(NULL, 0, GRT_FOREVER) blocks forever (select {}). */
+int grt_select(grt_case *cases, size_t n, int64_t deadline);
+
+/* ------------------------------------------------------------------ */
+/* Synchronisation: zero-filled memory is a valid initial state.       */
+/* The fields are private; the layout is public so they can be         */
+/* embedded and statically initialised.                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct grt_mutex {
+    int32_t  state_; /* locked, woken, starving bits + waiter count */
+    uint32_t sema_;  /* semaphore the waiters park on */
+} grt_mutex;
+#define GRT_MUTEX_INIT {0, 0}
+
+typedef struct grt_rwmutex {
+    grt_mutex w_;            /* held by writers */
+    uint32_t  writer_sem_;   /* a writer waits here for departing readers */
+    uint32_t  reader_sem_;   /* readers wait here for the writer */
+    int32_t   reader_count_; /* pending readers (negative while a writer waits) */
+    int32_t   reader_wait_;  /* departing readers the writer still waits for */
+} grt_rwmutex;
+#define GRT_RWMUTEX_INIT {GRT_MUTEX_INIT, 0, 0, 0, 0}
+
+typedef struct grt_waitgroup {
+    uint64_t state_; /* high 32 bits: counter; low 32 bits: waiters */
+    uint32_t sema_;
+    uint32_t pad_;
+} grt_waitgroup;
+#define GRT_WAITGROUP_INIT {0, 0, 0}
+
+typedef struct grt_once {
+    uint32_t  done_;
+    uint32_t  pad_;
+    grt_mutex m_;
+} grt_once;
+#define GRT_ONCE_INIT {0, 0, GRT_MUTEX_INIT}
+
+typedef struct grt_cond {
+    uint32_t wait_;   /* ticket of the next waiter */
+    uint32_t notify_; /* ticket of the next waiter to be notified */
+    uint32_t lock_;   /* runtime lock guarding the list */
+    uint32_t pad_;
+    void    *head_;   /* waiting goroutines in ticket order */
+    void    *tail_;
+} grt_cond;
+#define GRT_COND_INIT {0, 0, 0, 0, NULL, NULL}
+
+int grt_mutex_lock(grt_mutex *m);
+int grt_mutex_trylock(grt_mutex *m);   /* 0, or -EBUSY */
+int grt_mutex_unlock(grt_mutex *m);    /* -EPERM if not locked */
+int grt_rwmutex_rlock(grt_rwmutex *rw);
+int grt_rwmutex_runlock(grt_rwmutex *rw); /* -EPERM if not read-locked */
+int grt_rwmutex_lock(grt_rwmutex *rw);
+int grt_rwmutex_unlock(grt_rwmutex *rw);  /* -EPERM if not write-locked */
+int grt_waitgroup_add(grt_waitgroup *wg, int64_t delta); /* -EINVAL if it would go negative */
+int grt_waitgroup_done(grt_waitgroup *wg);
+int grt_waitgroup_wait(grt_waitgroup *wg);
+int grt_once_do(grt_once *o, grt_fn fn, void *arg);
+int grt_cond_wait(grt_cond *c, grt_mutex *m);
+int grt_cond_signal(grt_cond *c);
+int grt_cond_broadcast(grt_cond *c);
+
+/* ------------------------------------------------------------------ */
+/* Network and file descriptors                               [later] */
+/* ------------------------------------------------------------------ */
+
+enum { GRT_READ = 1, GRT_WRITE = 2 };
+
+int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix" */
+int     grt_dial(const char *network, const char *address, int64_t deadline);
+int     grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int     grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline);
+ssize_t grt_read(int fd, void *buf, size_t n);        /* >0, 0 at EOF, or -errno */
+ssize_t grt_write(int fd, const void *buf, size_t n); /* all n bytes unless error/deadline */
+int     grt_wait_fd(int fd, int events, int64_t deadline); /* returns the ready events */
+int     grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
+int     grt_close(int fd); /* blocked goroutines get -ECANCELED; -EBADF if not open */
+
+/* ------------------------------------------------------------------ */
+/* Observation                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct grt_stats {
+    int64_t goroutines, threads, idle_threads, spinning_threads, procs, idle_procs;
+    int64_t global_runq, local_runq;                                         /* now */
+    int64_t spawned, switches, steals, preemptions, handoffs, netpoll_ready; /* since start */
+    int64_t stack_reserved, stack_resident;                                  /* bytes */
+} grt_stats;
+
+int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */
+int grt_dump(int fd);              /* [later] every goroutine, with its stack */
+int grt_trace_start(const char *path); /* [later] */
+int grt_trace_stop(void);              /* [later] */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GRT_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what building and testing grt needs, from Debian's packages, when
+# it is missing.  Usage: scripts/deps.sh [build|bench]
+set -euo pipefail
+want=(cmake:cmake gcc:gcc make:make python3:python3 pkg-config:pkg-config)
+if [ "${1:-build}" = bench ]; then
+  want+=(go:golang-go wrk:wrk gnuplot:gnuplot-nox)
+fi
+missing=()
+for pair in "${want[@]}"; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+# The sanitizer runtimes come with gcc on Debian (libasan, libubsan, libtsan).
+if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=thread -o /dev/null - 2>/dev/null; then
+  missing+=(libtsan2)
+fi
+if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=address,undefined -o /dev/null - 2>/dev/null; then
+  missing+=(libasan8 libubsan1)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "grt: installing missing packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+elif command -v sudo >/dev/null 2>&1; then
+  sudo apt-get update -qq
+  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+else
+  echo "grt: please install: ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,35 @@
+/*
+ * arch.h (aarch64) - a goroutine's first frame and reading saved contexts.
+ * The layout is documented in switch.S.
+ */
+#ifndef GRT_ARCH_H
+#define GRT_ARCH_H
+#include <stdint.h>
+
+void grt__ctx_jump(void *sp) __attribute__((noreturn));
+void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg);
+void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg);
+void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp);
+void grt__gostart(void);
+void grt__goexit_stub(void);
+
+#define GRT_ARCH_NAME "aarch64"
+
+static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)
+{
+    uintptr_t *sp = (uintptr_t *)((hi & ~(uintptr_t)15) - 160);
+    for (int i = 0; i < 20; i++)
+        sp[i] = 0;
+    sp[0] = (uintptr_t)fn;            /* x19 */
+    sp[1] = (uintptr_t)arg;           /* x20 */
+    sp[10] = 0;                       /* x29: end of the frame chain */
+    sp[11] = (uintptr_t)grt__gostart; /* x30: where ctx_jump returns */
+    return sp;
+}
+
+static inline uintptr_t grt__ctx_pc(void *sp) { return ((uintptr_t *)sp)[11]; }
+static inline uintptr_t grt__ctx_fp(void *sp) { return ((uintptr_t *)sp)[10]; }
+
+static inline void grt__cpu_relax(void) { __asm__ __volatile__("yield" ::: "memory"); }
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * switch.S (x86-64, System V) - the goroutine context switch.
+ *
+ * A switch is a function call in C, so only the callee-saved registers
+ * (rbx, rbp, r12-r15) and the return address need to survive it; the
+ * caller-saved ones are dead by the ABI.  They are pushed on the stack being
+ * left, and the stack pointer is stored in the gobuf.  Resuming pops them
+ * and returns.  Frame of a saved context, from gobuf.sp upwards:
+ *
+ *     sp+0  r15   sp+8  r14   sp+16 r13   sp+24 r12
+ *     sp+32 rbx   sp+40 rbp   sp+48 return pc
+ *
+ * MXCSR and the x87 control word are callee-saved too but are not switched:
+ * goroutines share the FP environment of the thread, as Go's do (a
+ * goroutine that changes the rounding mode must restore it before any
+ * call that can park).  That keeps a switch at the physical floor.
+ */
+    .text
+
+/* void grt__ctx_jump(void *sp): resume a saved context.  Never returns. */
+    .globl grt__ctx_jump
+    .type grt__ctx_jump, @function
+    .p2align 4
+grt__ctx_jump:
+    .cfi_startproc
+    movq %rdi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .cfi_endproc
+    .size grt__ctx_jump, .-grt__ctx_jump
+
+/* void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg)
+ * Save the caller's context in *save, move to the g0 stack at g0sp (16-byte
+ * aligned) and call fn(arg) there.  fn never returns; the saved context is
+ * resumed later by grt__ctx_jump, which returns from this call. */
+    .globl grt__ctx_mcall
+    .type grt__ctx_mcall, @function
+    .p2align 4
+grt__ctx_mcall:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    movq %rcx, %rdi
+    xorl %ebp, %ebp         /* end of the frame chain on g0 */
+    call *%rdx
+    ud2
+    .cfi_endproc
+    .size grt__ctx_mcall, .-grt__ctx_mcall
+
+/* void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg)
+ * Save the caller's context in *save and call fn(arg) further down the same
+ * stack.  mstart uses it: the scheduler runs below, and at shutdown
+ * grt__ctx_jump(*save) returns from this call. */
+    .globl grt__ctx_save_call
+    .type grt__ctx_save_call, @function
+    .p2align 4
+grt__ctx_save_call:
+    .cfi_startproc
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    subq $8, %rsp           /* 8 + 6*8 + 8: aligned to 16 for the call */
+    movq %rdx, %rdi
+    call *%rsi
+    ud2
+    .cfi_endproc
+    .size grt__ctx_save_call, .-grt__ctx_save_call
+
+/* void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp)
+ * Run fn(arg) on the g0 stack and come back. */
+    .globl grt__ctx_systemstack
+    .type grt__ctx_systemstack, @function
+    .p2align 4
+grt__ctx_systemstack:
+    .cfi_startproc
+    pushq %rbp
+    .cfi_def_cfa_offset 16
+    .cfi_offset %rbp, -16
+    movq %rsp, %rbp
+    .cfi_def_cfa_register %rbp
+    movq %rdx, %rsp
+    movq %rdi, %rax
+    movq %rsi, %rdi
+    call *%rax
+    movq %rbp, %rsp
+    popq %rbp
+    .cfi_def_cfa %rsp, 8
+    ret
+    .cfi_endproc
+    .size grt__ctx_systemstack, .-grt__ctx_systemstack
+
+/* First code of every goroutine, reached by the `ret` of grt__ctx_jump on a
+ * frame built by grt__ctx_init: rbx holds fn, r12 its argument, and the
+ * stack holds grt__goexit_stub as the return address, so that when fn
+ * returns it "returns" into goexit (Go's gostartcallfn trick). */
+    .globl grt__gostart
+    .type grt__gostart, @function
+    .p2align 4
+grt__gostart:
+    .cfi_startproc
+    .cfi_undefined rip      /* outermost frame for unwinders */
+    movq %r12, %rdi
+    jmp *%rbx
+    .cfi_endproc
+    .size grt__gostart, .-grt__gostart
+
+    .globl grt__goexit_stub
+    .type grt__goexit_stub, @function
+    .p2align 4
+    nop                     /* so a return address into the stub symbolises as it */
+grt__goexit_stub:
+    .cfi_startproc
+    .cfi_undefined rip
+    andq $-16, %rsp
+    call grt__goexit1
+    ud2
+    .cfi_endproc
+    .size grt__goexit_stub, .-grt__goexit_stub
+
+    .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,33 @@
+/*
+ * env.c - the GRT_DEBUG environment variable:
+ *   GRT_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1
+ * Unknown keys are ignored, as Go ignores unknown GODEBUG settings.
+ */
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+grt__debug_t grt__debug;
+
+void grt__parse_env(void)
+{
+    memset(&grt__debug, 0, sizeof grt__debug);
+    const char *s = getenv("GRT_DEBUG");
+    while (s && *s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *eq = memchr(s, '=', len);
+        if (eq) {
+            size_t klen = (size_t)(eq - s);
+            int32_t v = (int32_t)strtol(eq + 1, NULL, 10);
+            if (klen == 10 && !memcmp(s, "schedtrace", 10))
+                grt__debug.schedtrace = v;
+            else if (klen == 11 && !memcmp(s, "scheddetail", 11))
+                grt__debug.scheddetail = v;
+            else if (klen == 15 && !memcmp(s, "asyncpreemptoff", 15))
+                grt__debug.asyncpreemptoff = v;
+        }
+        s = end ? end + 1 : NULL;
+    }
+}

@@ -1,0 +1,111 @@
+/*
+ * race.c - sanitizer fiber annotations (see race.h).  Compiled into every
+ * build; empty unless the build defines GRT_ASAN or GRT_TSAN.
+ */
+#include "runtime.h"
+
+#if defined(GRT_ASAN)
+#include <sanitizer/common_interface_defs.h>
+
+void grt__race_switch_start(struct g *from, struct g *to, bool from_dying)
+{
+    /* A dying goroutine passes NULL so ASan releases its fake stack. */
+    __sanitizer_start_switch_fiber(from_dying ? NULL : &from->race_fake_stack,
+                                   (const void *)to->stack_lo,
+                                   to->stack_hi - to->stack_lo);
+}
+
+void grt__race_switch_finish(struct g *now)
+{
+    const void *old_bottom;
+    size_t old_size;
+    __sanitizer_finish_switch_fiber(now->race_fake_stack, &old_bottom, &old_size);
+    now->race_fake_stack = NULL;
+}
+
+void grt__race_g_start(struct g *gp) { (void)gp; }
+void grt__race_g_end(struct g *gp) { (void)gp; }
+void grt__race_m_start(struct g *g0) { (void)g0; }
+void grt__race_m_exit(struct m *mp) { (void)mp; }
+
+void grt__race_stack_enter(struct g *from, struct g *g0)
+{
+    grt__race_switch_start(from, g0, false);
+}
+
+void grt__race_stack_leave(struct g *g0, struct g *back)
+{
+    /* Finish the entry on g0's stack was done by the caller; now go back. */
+    grt__race_switch_start(g0, back, false);
+}
+
+#elif defined(GRT_TSAN)
+#include <sanitizer/tsan_interface.h>
+
+int grt__fence_word;
+
+/* TSan keeps a shadow call stack per fiber.  Scheduling code on g0 never
+ * returns (schedule -> execute -> gogo), and every mcall starts g0 afresh
+ * at the top of its stack; with one fiber per g0 the shadow stack would
+ * grow by a few frames per switch until TSan gives up.  So each entry into
+ * g0 gets a new fiber, and the previous one is destroyed once we are off
+ * it.  The thread's own fiber is kept for mstart and the way out. */
+void grt__race_switch_start(struct g *from, struct g *to, bool from_dying)
+{
+    (void)from;
+    (void)from_dying;
+    struct m *mp = to->m;
+    if (mp && to == mp->g0) {
+        void *fresh = __tsan_create_fiber(0);
+        if (to->race_fiber != mp->race_fiber)
+            mp->race_stale_fiber = to->race_fiber;
+        to->race_fiber = fresh;
+    }
+    /* flags 0: the switch synchronises the two fibers (happens-before). */
+    __tsan_switch_to_fiber(to->race_fiber, 0);
+}
+
+void grt__race_switch_finish(struct g *now)
+{
+    struct m *mp = now->m;
+    if (mp && now == mp->g0 && mp->race_stale_fiber) {
+        __tsan_destroy_fiber(mp->race_stale_fiber);
+        mp->race_stale_fiber = NULL;
+    }
+}
+
+void grt__race_m_exit(struct m *mp)
+{
+    void *cur = mp->g0->race_fiber;
+    __tsan_switch_to_fiber(mp->race_fiber, 0);
+    if (cur != mp->race_fiber)
+        __tsan_destroy_fiber(cur);
+    mp->g0->race_fiber = mp->race_fiber;
+}
+
+void grt__race_g_start(struct g *gp)
+{
+    gp->race_fiber = __tsan_create_fiber(0);
+}
+
+void grt__race_g_end(struct g *gp)
+{
+    /* Called on g0 after the switch away from gp: its fiber is not current. */
+    if (gp->race_fiber) {
+        __tsan_destroy_fiber(gp->race_fiber);
+        gp->race_fiber = NULL;
+    }
+}
+
+void grt__race_m_start(struct g *g0)
+{
+    g0->race_fiber = __tsan_get_current_fiber();
+    g0->m->race_fiber = g0->race_fiber;
+}
+
+void grt__race_stack_enter(struct g *from, struct g *g0) { (void)from; (void)g0; }
+void grt__race_stack_leave(struct g *g0, struct g *back) { (void)g0; (void)back; }
+
+#else
+typedef int grt__race_unused; /* ISO C wants a translation unit to declare something */
+#endif

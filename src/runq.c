@@ -1,0 +1,269 @@
+/*
+ * runq.c - the local run queue of a P, and the global run queue.
+ *
+ * Local queue: a ring of GRT_RUNQ_SIZE G pointers indexed by two free
+ * running 32-bit counters, plus the runnext slot.
+ *
+ *   runqtail  written only by the owner P (store-release: publishes the slot
+ *             written just before it to consumers).
+ *   runqhead  advanced by any consumer - the owner in runq_get, thieves in
+ *             runq_grab - with a CAS-release, so a consumer that wins the CAS
+ *             owns exactly the slots it read; a loser discards what it read.
+ *   slots     accessed with relaxed atomics: a losing thief may read a slot
+ *             the owner is overwriting; its value is then thrown away, but
+ *             the access itself must not be a data race in C11.
+ *   runnext   stored by the owner, taken by the owner or (as a last resort)
+ *             by a thief, both with CAS.
+ *
+ * Invariant: 0 <= tail - head <= GRT_RUNQ_SIZE, as observed by the owner.
+ * Thieves can read an inconsistent pair (head loaded, then the owner and
+ * others move on, then tail loaded), which shows up as more than half the
+ * ring: such a read is retried.
+ *
+ * Global queue: a FIFO list through g->schedlink under sched.lock.
+ */
+#include "runtime.h"
+#include "arch.h"
+
+#include <unistd.h>
+
+#define RING(i) ((i) % GRT_RUNQ_SIZE)
+
+#ifdef GRT_SMALL_RUNQ
+static const bool randomize = true;
+#else
+static const bool randomize = false;
+#endif
+
+static inline struct g *slot_get(struct p *pp, uint32_t i)
+{
+    return ld_relaxed(&pp->runq[RING(i)]);
+}
+
+static inline void slot_set(struct p *pp, uint32_t i, struct g *gp)
+{
+    st_relaxed(&pp->runq[RING(i)], gp);
+}
+
+/* Move half of a full local ring, plus gp, to the global queue in one
+ * locked batch.  Only the owner calls this.  False if a thief moved the head
+ * meanwhile: the ring has room again and the caller retries. */
+static bool runq_put_slow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
+{
+    struct g *batch[GRT_RUNQ_SIZE / 2 + 1];
+    uint32_t n = (t - h) / 2;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = slot_get(pp, h + i);
+    /* cas-release: commits the consume; pairs with the acquire loads of
+     * runqhead by other consumers */
+    if (!cas_release(&pp->runqhead, h, h + n))
+        return false;
+    batch[n] = gp;
+    if (randomize) {
+        for (uint32_t i = 1; i <= n; i++) {
+            uint32_t j = grt__fastrandn(i + 1);
+            struct g *tmp = batch[i];
+            batch[i] = batch[j];
+            batch[j] = tmp;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->schedlink = batch[i + 1];
+    grt__lock(&grt__sched.lock);
+    grt__globrunq_putbatch(batch[0], batch[n], (int32_t)n + 1);
+    grt__unlock(&grt__sched.lock);
+    return true;
+}
+
+bool grt__runq_put(struct p *pp, struct g *gp, bool next)
+{
+    if (randomize && next && grt__fastrandn(2) == 0)
+        next = false;
+    if (next) {
+        /* The old runnext, if any, is kicked to the tail of the ring. */
+        struct g *old;
+        do {
+            old = ld_relaxed(&pp->runnext);
+        } while (!cas_release(&pp->runnext, old, gp)); /* pairs with the thief's CAS */
+        if (old == NULL)
+            return true;
+        gp = old;
+    }
+    for (;;) {
+        uint32_t h = ld_acquire(&pp->runqhead); /* load-acquire, synchronise with consumers */
+        uint32_t t = pp->runqtail;
+        if (t - h < GRT_RUNQ_SIZE) {
+            slot_set(pp, t, gp);
+            st_release(&pp->runqtail, t + 1); /* store-release, makes the slot available */
+            return true;
+        }
+        if (runq_put_slow(pp, gp, h, t))
+            return true;
+    }
+}
+
+struct g *grt__runq_get(struct p *pp, bool *inherit)
+{
+    struct g *next = ld_relaxed(&pp->runnext);
+    /* Only the owner sets runnext to non-NULL, so a failed CAS means a thief
+     * took it: it cannot have been replaced. */
+    if (next && cas_acquire(&pp->runnext, next, NULL)) {
+        *inherit = true;
+        return next;
+    }
+    for (;;) {
+        uint32_t h = ld_acquire(&pp->runqhead); /* load-acquire, synchronise with other consumers */
+        uint32_t t = pp->runqtail;
+        if (t == h)
+            return NULL;
+        struct g *gp = slot_get(pp, h);
+        if (cas_release(&pp->runqhead, h, h + 1)) { /* cas-release, commits consume */
+            *inherit = false;
+            return gp;
+        }
+    }
+}
+
+bool grt__runq_empty(struct p *pp)
+{
+    /* The owner may be moving runnext into the ring (runq_put with
+     * next=true) between our reads; re-reading the tail shows whether the
+     * three values belong to one moment. */
+    for (;;) {
+        uint32_t h = ld_acquire(&pp->runqhead);
+        uint32_t t = ld_acquire(&pp->runqtail);
+        struct g *next = ld_acquire(&pp->runnext);
+        if (ld_acquire(&pp->runqtail) == t)
+            return h == t && next == NULL;
+    }
+}
+
+uint32_t grt__runq_len(struct p *pp)
+{
+    uint32_t h = ld_acquire(&pp->runqhead);
+    uint32_t t = ld_acquire(&pp->runqtail);
+    uint32_t n = t - h;
+    return n > GRT_RUNQ_SIZE ? GRT_RUNQ_SIZE : n;
+}
+
+/* Grab half of victim's ring into batch[bhead...] (a ring of the same size,
+ * belonging to the thief).  Returns how many.  With stealnext, take the
+ * victim's runnext when its ring is empty. */
+static uint32_t runq_grab(struct p *victim, struct p *thief, uint32_t bhead, bool stealnext)
+{
+    for (;;) {
+        uint32_t h = ld_acquire(&victim->runqhead); /* load-acquire, synchronise with other consumers */
+        uint32_t t = ld_acquire(&victim->runqtail); /* load-acquire, synchronise with the producer */
+        uint32_t n = t - h;
+        n = n - n / 2;
+        if (n == 0) {
+            if (!stealnext)
+                return 0;
+            struct g *next = ld_acquire(&victim->runnext);
+            if (next == NULL)
+                return 0;
+            /* The victim is running and will probably schedule its runnext
+             * in a moment (a goroutine that just readied another usually
+             * blocks right after).  Stealing it now would bounce the pair
+             * between threads; give the owner a few microseconds first. */
+            if (ld_relaxed(&victim->status) == P_RUNNING)
+                usleep(3);
+            if (!cas_acquire(&victim->runnext, next, NULL))
+                continue;
+            st_relaxed(&thief->runq[RING(bhead)], next);
+            return 1;
+        }
+        if (n > GRT_RUNQ_SIZE / 2) /* read inconsistent h and t */
+            continue;
+        for (uint32_t i = 0; i < n; i++)
+            st_relaxed(&thief->runq[RING(bhead + i)], slot_get(victim, h + i));
+        if (cas_release(&victim->runqhead, h, h + n)) /* cas-release, commits consume */
+            return n;
+    }
+}
+
+struct g *grt__runq_steal(struct p *pp, struct p *victim, bool stealnext)
+{
+    uint32_t t = pp->runqtail;
+    uint32_t n = runq_grab(victim, pp, t, stealnext);
+    if (n == 0)
+        return NULL;
+    n--;
+    struct g *gp = slot_get(pp, t + n);
+    if (n == 0)
+        return gp;
+    uint32_t h = ld_acquire(&pp->runqhead); /* load-acquire, synchronise with consumers */
+    if (t - h + n >= GRT_RUNQ_SIZE)
+        grt__fatal("runq_steal: local ring overflow");
+    st_release(&pp->runqtail, t + n); /* store-release, makes the stolen Gs available */
+    return gp;
+}
+
+/* Move everything on pp's local queue to the global queue.  The world is
+ * stopped (procresize) or pp is otherwise unreachable by thieves. */
+void grt__runq_drain_to_global(struct p *pp)
+{
+    struct g *next = pp->runnext;
+    pp->runnext = NULL;
+    if (next)
+        grt__globrunq_put(next);
+    while (pp->runqhead != pp->runqtail) {
+        struct g *gp = slot_get(pp, pp->runqhead);
+        pp->runqhead++;
+        grt__globrunq_put(gp);
+    }
+}
+
+void grt__globrunq_put(struct g *gp)
+{
+    gp->schedlink = NULL;
+    if (grt__sched.runq_tail)
+        grt__sched.runq_tail->schedlink = gp;
+    else
+        grt__sched.runq_head = gp;
+    grt__sched.runq_tail = gp;
+    st_relaxed(&grt__sched.runq_size, grt__sched.runq_size + 1);
+}
+
+void grt__globrunq_putbatch(struct g *head, struct g *tail, int32_t n)
+{
+    tail->schedlink = NULL;
+    if (grt__sched.runq_tail)
+        grt__sched.runq_tail->schedlink = head;
+    else
+        grt__sched.runq_head = head;
+    grt__sched.runq_tail = tail;
+    st_relaxed(&grt__sched.runq_size, grt__sched.runq_size + n);
+}
+
+/* Take a batch from the global queue: one to run now (returned), the rest
+ * onto pp's ring.  A fair share: len/procs + 1, at most max, at most half
+ * the ring, so one P does not drain what the others also need.
+ * sched.lock is held, so the rest must fit in the ring without spilling
+ * back (runq_put_slow takes the lock): callers pass max 1 or call this
+ * only with pp's ring empty. */
+struct g *grt__globrunq_get(struct p *pp, int32_t max)
+{
+    int32_t size = grt__sched.runq_size;
+    if (size == 0)
+        return NULL;
+    int32_t n = size / grt__gomaxprocs + 1;
+    if (n > size)
+        n = size;
+    if (max > 0 && n > max)
+        n = max;
+    if (n > (int32_t)GRT_RUNQ_SIZE / 2)
+        n = GRT_RUNQ_SIZE / 2;
+    st_relaxed(&grt__sched.runq_size, size - n);
+    struct g *gp = grt__sched.runq_head;
+    grt__sched.runq_head = gp->schedlink;
+    n--;
+    while (n-- > 0) {
+        struct g *g1 = grt__sched.runq_head;
+        grt__sched.runq_head = g1->schedlink;
+        grt__runq_put(pp, g1, false);
+    }
+    if (grt__sched.runq_head == NULL)
+        grt__sched.runq_tail = NULL;
+    return gp;
+}

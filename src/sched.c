@@ -1,0 +1,922 @@
+/*
+ * sched.c - the scheduler: how goroutines get onto threads.
+ *
+ * ## Vocabulary
+ *
+ * G  goroutine: a function, a stack, a saved context.
+ * M  machine: an OS thread.  It runs the scheduler on its g0 stack and user
+ *    code on the stacks of the Gs it executes.
+ * P  processor: a token of permission to run Go... to run goroutine code,
+ *    and the per-CPU state that goes with it (run queue, free lists).
+ *    There are exactly `procs` Ps.  An M needs a P to run a G.
+ *
+ * ## The shape of the thing
+ *
+ * Work is distributed through run queues.  Every P has a lock-free ring of
+ * 256 runnable Gs and a runnext slot (runq.c); there is one global queue
+ * under sched.lock.  A new or readied G goes to the runnext of the P that
+ * made it, so the pair "producer readies consumer, then blocks" runs back
+ * to back on one core with a warm cache, and inherits the time slice
+ * (schedtick is not advanced), exactly as Go does.
+ *
+ * An M with a P loops in schedule(): find a G (findRunnable), execute it
+ * until it parks, yields or exits, and come back.  Both directions are a
+ * context switch: mcall() saves the G's callee-saved registers on its own
+ * stack and calls a function on g0; execute() restores a G with gogo().
+ * Scheduling never runs on a user stack, so a G's stack can be handed to
+ * another thread the moment its status says it is not running.
+ *
+ * ## Finding work (findRunnable), in order
+ *
+ *  1. Every 61st tick, one G from the global queue first: two Gs handing
+ *     off through runnext would otherwise starve it.  (61 is prime so it
+ *     does not resonate with common patterns; it is Go's number.)
+ *  2. The local queue: runnext, then the ring.
+ *  3. The global queue: a batch of len/procs + 1, one to run, the rest local.
+ *  4. Steal: if fewer than half the busy Ps have spinning Ms, become
+ *     spinning and make 4 passes over the Ps in a random order (random
+ *     start, stride coprime with procs), taking half of a victim's ring;
+ *     the last pass may also take its runnext.
+ *  5. Nothing: give the P back (pidleput), stop spinning, and re-check every
+ *     queue once more before sleeping (below), then sleep on the M's note.
+ *
+ * ## Spinning and wake-ups: why no G is ever lost
+ *
+ * A thread that sleeps while there is work is a throughput bug; a thread
+ * woken for nothing is a CPU-burning bug.  Go's protocol, kept here:
+ *
+ *  1. Submitting work (runq_put, goready, a foreign grt_go) publishes the G
+ *     in a queue and then, after a full barrier, calls wakep().
+ *  2. wakep() does nothing if there is no idle P or if some M is already
+ *     spinning (nmspinning != 0): a spinning M is bound to look at every
+ *     queue before it gives up, so it will find the new G.  Otherwise it
+ *     CASes nmspinning 0 -> 1 and starts an M (startm) in the spinning state
+ *     with an idle P.
+ *  3. A spinning M that finds work stops spinning (resetspinning) and, if
+ *     it was the last spinning M, calls wakep(): there may be more work, and
+ *     only a spinning M would have found it.
+ *  4. A spinning M that finds nothing releases its P, decrements
+ *     nmspinning, and only then re-checks all queues (the "delicate
+ *     dance").  A submitter that saw nmspinning != 0 skipped wakep() in
+ *     step 2, trusting this M; the decrement followed by the re-check (and
+ *     the submitter's store followed by its check of nmspinning) is a
+ *     store-load pair on each side, ordered by full barriers, so at least
+ *     one side sees the other.  Without the re-check the G could sit in a
+ *     queue with every M asleep.
+ *  5. At most half the busy Ps have spinning Ms (2*nmspinning <
+ *     procs - npidle): more would burn CPU to find the same few Gs.
+ *
+ * Rejected alternatives: waking an M per submitted G (Go's first
+ * scheduler) pays a futex wake per spawn and thrashes threads; a central
+ * queue under one lock (Go before 1.1) serialises every core on one cache
+ * line; letting idle Ms spin without bound burns a core per idle thread.
+ *
+ * ## Invariants and ownership
+ *
+ *  - A G's status says who owns its stack (runtime.h).  Status changes go
+ *    through casgstatus; only the owner changes a running G's status, so
+ *    the check is an assertion and the store a release, not a CAS loop
+ *    (Go needs the CAS for its GC's scan bit, grt has no GC).
+ *  - A parked G's context is saved before its status becomes WAITING, and
+ *    the lock that made the park safe (the channel's, the semaphore's) is
+ *    released only after that (gopark's unlockf runs on g0).  So whoever
+ *    readies it under that lock always finds a complete context.
+ *  - P-local state (run queue, free lists, caches) is touched only by the M
+ *    holding the P, except the run queue's consumer side (thieves).  The
+ *    runtime's own code is never preempted asynchronously (the signal
+ *    handler refuses any pc inside libgrt), so a G cannot lose its P in the
+ *    middle of a runtime call.
+ *  - sched.lock is taken before the gfree lock and the stack pool lock,
+ *    never after.
+ */
+#include "runtime.h"
+#include "arch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+__thread struct g *grt__g __attribute__((tls_model("initial-exec")));
+grt__sched_t grt__sched;
+struct p   **grt__allp;
+int32_t      grt__gomaxprocs;
+int32_t      grt__nallp;
+struct m    *grt__allm;
+struct m    *grt__m0;
+int32_t      grt__ncpu = 1;
+
+const char *const grt__wait_reason_names[WAIT_NREASONS] = {
+    [WAIT_NONE] = "",
+    [WAIT_CHAN_SEND] = "chan send",
+    [WAIT_CHAN_RECV] = "chan receive",
+    [WAIT_SELECT] = "select",
+    [WAIT_SELECT_NO_CASES] = "select (no cases)",
+    [WAIT_SLEEP] = "sleep",
+    [WAIT_MUTEX] = "sync.Mutex.Lock",
+    [WAIT_RWMUTEX_R] = "sync.RWMutex.RLock",
+    [WAIT_RWMUTEX_W] = "sync.RWMutex.Lock",
+    [WAIT_WAITGROUP] = "sync.WaitGroup.Wait",
+    [WAIT_COND] = "sync.Cond.Wait",
+    [WAIT_SEMACQUIRE] = "semacquire",
+    [WAIT_IO] = "IO wait",
+    [WAIT_TIMER_CHAN] = "timer channel",
+    [WAIT_PREEMPTED] = "preempted",
+};
+
+static const char *const status_names[] = {
+    "idle", "runnable", "running", "syscall", "waiting", "dead", "preempted",
+};
+
+const char *grt__status_name(uint32_t s)
+{
+    return s < sizeof status_names / sizeof *status_names ? status_names[s] : "???";
+}
+
+/* ------------------------------------------------------------------ */
+/* Fatal errors                                                        */
+/* ------------------------------------------------------------------ */
+
+void grt__fatal(const char *fmt, ...)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "grt: fatal error: ");
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(buf + n, sizeof buf - (size_t)n - 2, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    /* write(2), not stdio: the stdio lock may be held by the thread that
+     * is stuck, and the process is going down anyway. */
+    ssize_t w = write(2, buf, (size_t)n);
+    (void)w;
+    _exit(2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Status transitions                                                  */
+/* ------------------------------------------------------------------ */
+
+static inline void casgstatus(struct g *gp, uint32_t old, uint32_t new)
+{
+    /* Only the owner of the transition ever writes the status (see the
+     * essay), so a mismatch is a runtime bug, not a race to retry. */
+    if (unlikely(ld_relaxed(&gp->status) != old))
+        grt__fatal("casgstatus: goroutine %llu: %s -> %s, but it is %s",
+                   (unsigned long long)gp->goid, grt__status_name(old),
+                   grt__status_name(new), grt__status_name(gp->status));
+    st_release(&gp->status, new); /* pairs with acquire loads in dumps and stealers */
+}
+
+void grt__casgstatus(struct g *gp, uint32_t old, uint32_t new)
+{
+    casgstatus(gp, old, new);
+}
+
+/* ------------------------------------------------------------------ */
+/* Switching stacks                                                    */
+/* ------------------------------------------------------------------ */
+
+static void mcall_race_entry(void *arg)
+{
+    struct g *gp = arg;
+    struct m *mp = gp->m;
+    grt__race_switch_finish(mp->g0);
+    mp->mcall_fn(gp);
+}
+
+static inline void mcall_impl(void (*fn)(struct g *), bool dying)
+{
+    struct g *gp = getg();
+    struct m *mp = gp->m;
+    grt__g = mp->g0; /* first, so a signal sees "in the scheduler" */
+    if (GRT_RACE) {
+        mp->mcall_fn = fn;
+        grt__race_switch_start(gp, mp->g0, dying);
+        grt__ctx_mcall(&gp->sched.sp, mp->g0_top, mcall_race_entry, gp);
+    } else {
+        grt__ctx_mcall(&gp->sched.sp, mp->g0_top, (void (*)(void *))fn, gp);
+    }
+    /* Resumed by gogo, possibly on another thread. */
+    grt__race_switch_finish(gp);
+}
+
+void grt__mcall(void (*fn)(struct g *gp))
+{
+    mcall_impl(fn, false);
+}
+
+struct syscall_frame {
+    void (*fn)(void *);
+    void *arg;
+    struct g *from;
+};
+
+static void systemstack_race_entry(void *arg)
+{
+    struct syscall_frame *f = arg;
+    struct g *g0 = f->from->m->g0;
+    grt__race_switch_finish(g0);
+    f->fn(f->arg);
+    grt__race_stack_leave(g0, f->from);
+}
+
+void grt__systemstack(void (*fn)(void *arg), void *arg)
+{
+    struct g *gp = getg();
+    if (gp == NULL || gp->m == NULL || gp == gp->m->g0) {
+        fn(arg);
+        return;
+    }
+    struct m *mp = gp->m;
+    grt__g = mp->g0;
+    if (GRT_RACE) {
+        struct syscall_frame f = {fn, arg, gp};
+        grt__race_stack_enter(gp, mp->g0);
+        grt__ctx_systemstack(systemstack_race_entry, &f, mp->g0_top);
+        grt__race_switch_finish(gp);
+    } else {
+        grt__ctx_systemstack(fn, arg, mp->g0_top);
+    }
+    grt__g = gp;
+}
+
+static _Noreturn void gogo(struct g *gp)
+{
+    grt__race_switch_start(getg(), gp, false);
+    grt__g = gp;
+    grt__ctx_jump(gp->sched.sp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running a G                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Sanitizer builds start a goroutine through this C frame so the fiber
+ * switch can be finished before user code runs; it returns into goexit like
+ * the user function would. */
+static void race_gostart(void *arg)
+{
+    struct g *gp = arg;
+    grt__race_switch_finish(gp);
+    gp->fn(gp->arg);
+}
+
+static _Noreturn void execute(struct g *gp, bool inherit)
+{
+    struct m *mp = getg()->m;
+    struct p *pp = mp->p;
+    st_relaxed(&mp->curg, gp); /* read by sysmon and stop-the-world */
+    gp->m = mp;
+    casgstatus(gp, G_RUNNABLE, G_RUNNING);
+    st_relaxed(&gp->preempt, false);
+    if (!inherit)
+        inc_owner(&pp->schedtick); /* read by sysmon */
+    inc_owner(&pp->nswitch);
+    if (gp->stack == NULL)
+        grt__stack_bind(pp, gp);
+    if (gp->sched.sp == NULL) {
+        /* First run: build the frame that starts fn and returns to goexit. */
+        grt__race_g_start(gp);
+        if (GRT_RACE)
+            gp->sched.sp = grt__ctx_init(gp->stack_hi, race_gostart, gp);
+        else
+            gp->sched.sp = grt__ctx_init(gp->stack_hi, gp->fn, gp->arg);
+    }
+    gogo(gp);
+}
+
+_Noreturn void grt__execute_from_syscall(struct g *gp)
+{
+    execute(gp, false);
+}
+
+/* Detach the current G from the M (on g0). */
+static inline void dropg(struct m *mp)
+{
+    mp->curg->m = NULL;
+    st_relaxed(&mp->curg, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Spinning and waking                                                 */
+/* ------------------------------------------------------------------ */
+
+void grt__wakep(void)
+{
+    /* Step 2 of the protocol: only if there is an idle P, and only one
+     * spinning M at a time is started from here. */
+    if (ld_seqcst(&grt__sched.npidle) == 0)
+        return;
+    if (ld_seqcst(&grt__sched.nmspinning) != 0 || !cas_seqcst(&grt__sched.nmspinning, 0, 1))
+        return;
+    grt__startm(NULL, true, false);
+}
+
+static void resetspinning(struct m *mp)
+{
+    mp->spinning = false;
+    int32_t n = (int32_t)xadd_seqcst(&grt__sched.nmspinning, (uint32_t)-1);
+    if (n < 0)
+        grt__fatal("resetspinning: negative nmspinning");
+    /* Step 3: we were the one looking; maybe there is more to find. */
+    if (n == 0)
+        grt__wakep();
+}
+
+/* ------------------------------------------------------------------ */
+/* Stop-the-world participation                                        */
+/* ------------------------------------------------------------------ */
+
+/* Stop the current M for a stop-the-world; it resumes with a P. */
+static void gcstopm(struct m *mp)
+{
+    if (mp->spinning) {
+        mp->spinning = false;
+        xadd_seqcst(&grt__sched.nmspinning, (uint32_t)-1);
+    }
+    struct p *pp = grt__releasep();
+    grt__lock(&grt__sched.lock);
+    st_release(&pp->status, P_STOPPED);
+    if (--grt__sched.stopwait == 0)
+        grt__note_wakeup(&grt__sched.stopnote);
+    grt__unlock(&grt__sched.lock);
+    grt__stopm();
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding work                                                        */
+/* ------------------------------------------------------------------ */
+
+static struct g *steal_work(struct p *pp)
+{
+    enum { STEAL_TRIES = 4 };
+    for (int i = 0; i < STEAL_TRIES; i++) {
+        bool last = i == STEAL_TRIES - 1;
+        int32_t n = grt__gomaxprocs;
+        uint32_t pos = grt__fastrandn((uint32_t)n);
+        uint32_t inc = grt__steal_stride((uint32_t)grt__fastrand());
+        for (int32_t k = 0; k < n; k++, pos = (pos + inc) % (uint32_t)n) {
+            if (ld_relaxed(&grt__sched.gcwaiting) || ld_relaxed(&grt__sched.state) != RT_RUNNING)
+                return NULL;
+            struct p *p2 = grt__allp[pos];
+            if (p2 == pp)
+                continue;
+            /* Due timers of other Ps (idle ones have nobody else to run
+             * them); what they ready lands in our runnext. */
+            int64_t w = ld_relaxed(&p2->timer0_when);
+            if (w != 0 && w <= grt__nanotime()) {
+                grt__timers_run(p2, grt__nanotime());
+                bool inherit;
+                struct g *gp = grt__runq_get(pp, &inherit);
+                if (gp)
+                    return gp;
+            }
+            if (ld_relaxed(&p2->status) == P_IDLE)
+                continue;
+            struct g *gp = grt__runq_steal(pp, p2, last);
+            if (gp) {
+                inc_owner(&pp->nsteal);
+                return gp;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Step 4 of the protocol: after giving up the P and spinning, look at every
+ * queue once more.  Returns a P that has work, or NULL. */
+static struct p *check_runqs_no_p(void)
+{
+    for (int32_t i = 0; i < grt__gomaxprocs; i++) {
+        struct p *p2 = grt__allp[i];
+        if (!grt__runq_empty(p2)) {
+            grt__lock(&grt__sched.lock);
+            struct p *pp = grt__pidleget();
+            grt__unlock(&grt__sched.lock);
+            return pp;
+        }
+    }
+    return NULL;
+}
+
+static bool rt_stopping(void)
+{
+    return ld_acquire(&grt__sched.state) != RT_RUNNING;
+}
+
+static bool timer_sleep(struct m *mp);
+
+static struct g *find_runnable(struct m *mp, bool *inherit)
+{
+    struct g *gp;
+top:;
+    struct p *pp = mp->p;
+    if (ld_acquire(&grt__sched.gcwaiting)) {
+        gcstopm(mp);
+        goto top;
+    }
+    if (rt_stopping())
+        grt__mexit(mp);
+
+    int64_t now = 0;
+    if (ld_relaxed(&pp->timer0_when) != 0)
+        grt__timers_run(pp, now = grt__nanotime());
+
+    /* 1. Fairness with the global queue. */
+    if (pp->schedtick % 61 == 0 && ld_relaxed(&grt__sched.runq_size) > 0) {
+        grt__lock(&grt__sched.lock);
+        gp = grt__globrunq_get(pp, 1);
+        grt__unlock(&grt__sched.lock);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+    }
+    /* 2. Local. */
+    if ((gp = grt__runq_get(pp, inherit)) != NULL)
+        return gp;
+    /* 3. Global. */
+    if (ld_relaxed(&grt__sched.runq_size) > 0) {
+        grt__lock(&grt__sched.lock);
+        gp = grt__globrunq_get(pp, 0);
+        grt__unlock(&grt__sched.lock);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+    }
+    /* 4. Steal, within the spinning bound. */
+    int32_t busy = grt__gomaxprocs - (int32_t)ld_relaxed(&grt__sched.npidle);
+    if (mp->spinning || 2 * (int32_t)ld_relaxed(&grt__sched.nmspinning) < busy) {
+        if (!mp->spinning) {
+            mp->spinning = true;
+            xadd_seqcst(&grt__sched.nmspinning, 1);
+        }
+        gp = steal_work(pp);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+        if (ld_relaxed(&grt__sched.gcwaiting) || rt_stopping())
+            goto top;
+    }
+
+    /* 5. Nothing.  Give the P back, then the delicate dance. */
+    grt__lock(&grt__sched.lock);
+    if (grt__sched.gcwaiting || grt__sched.state != RT_RUNNING) {
+        grt__unlock(&grt__sched.lock);
+        goto top;
+    }
+    if (grt__sched.runq_size > 0) {
+        gp = grt__globrunq_get(pp, 0);
+        grt__unlock(&grt__sched.lock);
+        *inherit = false;
+        return gp;
+    }
+    if (grt__releasep() != pp)
+        grt__fatal("findrunnable: wrong P");
+    grt__pidleput(pp);
+    grt__unlock(&grt__sched.lock);
+
+    if (mp->spinning) {
+        mp->spinning = false;
+        /* seq-cst: this decrement must be ordered before the re-check
+         * loads below; pairs with the submitter's barrier in wakep. */
+        if ((int32_t)xadd_seqcst(&grt__sched.nmspinning, (uint32_t)-1) < 0)
+            grt__fatal("findrunnable: negative nmspinning");
+        fence_seqcst();
+        struct p *p2 = check_runqs_no_p();
+        if (p2 == NULL && ld_relaxed(&grt__sched.runq_size) > 0) {
+            grt__lock(&grt__sched.lock);
+            p2 = grt__pidleget();
+            grt__unlock(&grt__sched.lock);
+        }
+        if (p2) {
+            grt__acquirep(p2);
+            mp->spinning = true;
+            xadd_seqcst(&grt__sched.nmspinning, 1);
+            goto top;
+        }
+    }
+    if (timer_sleep(mp))
+        goto top;
+    grt__stopm();
+    goto top;
+}
+
+/* With timers pending, one M without a P sleeps only until the earliest
+ * one, instead of in stopm, so that due timers are run even when every
+ * goroutine is parked (the job netpoll(delay) does in Go; netpoll will take
+ * it over).  Returns true when the M got a P back and should look again.
+ *
+ * sched.timer_sleep_until: 0 no sleeper; > 0 the sleeper's deadline; -1 a
+ * kicker has claimed the wake-up and will (or did) wake timernote.  Only the
+ * sleeper clears the note, and only before publishing itself, so a kick is
+ * never lost; a claimed kick is consumed before the slot is released. */
+static bool timer_sleep(struct m *mp)
+{
+    (void)mp;
+    int64_t next = grt__timers_next();
+    if (next == 0)
+        return false;
+    grt__note_clear(&grt__sched.timernote);
+    if (!cas_seqcst(&grt__sched.timer_sleep_until, 0, next))
+        return false; /* another M is the timer sleeper */
+    /* A timer added before our CAS saw no sleeper and did not kick us. */
+    int64_t n2 = grt__timers_next();
+    if (n2 != 0 && n2 < next)
+        next = n2;
+    int64_t delay = next - grt__nanotime();
+    if (delay > 0)
+        grt__note_tsleep(&grt__sched.timernote, delay);
+    if (xchg_acqrel(&grt__sched.timer_sleep_until, 0) == -1)
+        grt__note_sleep(&grt__sched.timernote); /* consume the claimed kick */
+    grt__lock(&grt__sched.lock);
+    struct p *pp = grt__sched.state == RT_RUNNING ? grt__pidleget() : NULL;
+    grt__unlock(&grt__sched.lock);
+    if (pp == NULL)
+        return false;
+    grt__acquirep(pp);
+    return true;
+}
+
+void grt__timer_sleeper_kick(int64_t when)
+{
+    int64_t until = ld_seqcst(&grt__sched.timer_sleep_until);
+    if (until > 0) {
+        if (when < until && cas_seqcst(&grt__sched.timer_sleep_until, until, -1))
+            grt__note_wakeup(&grt__sched.timernote);
+        return;
+    }
+    /* No sleeper: the M that added it is running and will see the timer
+     * before it sleeps; a thread without a P must make sure someone is. */
+    struct g *gp = getg();
+    if (!(gp && gp->m && gp->m->p))
+        grt__wakep();
+}
+
+/* ------------------------------------------------------------------ */
+/* Locked goroutines (grt_lock_thread)                                 */
+/* ------------------------------------------------------------------ */
+
+static void incidlelocked(int32_t v)
+{
+    grt__lock(&grt__sched.lock);
+    grt__sched.nmidlelocked += v;
+    if (v > 0)
+        grt__checkdead();
+    grt__unlock(&grt__sched.lock);
+}
+
+/* This M is locked to a G that is not running: give the P away and sleep
+ * until someone hands the G back to us with a P. */
+static void stoplockedm(struct m *mp)
+{
+    if (mp->p)
+        grt__handoffp(grt__releasep());
+    incidlelocked(1);
+    grt__lock(&grt__sched.lock);
+    if (grt__sched.state != RT_RUNNING) {
+        grt__unlock(&grt__sched.lock);
+        grt__mexit(mp);
+    }
+    mp->blocked = true;
+    grt__unlock(&grt__sched.lock);
+    grt__note_sleep(&mp->park);
+    grt__note_clear(&mp->park);
+    if (rt_stopping())
+        grt__mexit(mp);
+    grt__acquirep(mp->nextp);
+    mp->nextp = NULL;
+}
+
+/* gp is locked to another M: give it our P and wait for work ourselves. */
+static void startlockedm(struct m *mp, struct g *gp)
+{
+    struct m *lm = gp->lockedm;
+    if (lm == mp)
+        grt__fatal("startlockedm: locked to me");
+    struct p *pp = grt__releasep();
+    grt__lock(&grt__sched.lock);
+    if (grt__sched.state != RT_RUNNING) {
+        grt__unlock(&grt__sched.lock);
+        grt__mexit(mp);
+    }
+    lm->nextp = pp;
+    grt__sched.nmidlelocked--;
+    lm->blocked = false;
+    grt__note_wakeup(&lm->park);
+    grt__unlock(&grt__sched.lock);
+    grt__stopm();
+}
+
+/* ------------------------------------------------------------------ */
+/* schedule                                                            */
+/* ------------------------------------------------------------------ */
+
+_Noreturn void grt__schedule(void)
+{
+    struct m *mp = getg()->m;
+    if (mp->locks)
+        grt__fatal("schedule: holding locks");
+top:
+    if (rt_stopping())
+        grt__mexit(mp);
+    if (mp->lockedg) {
+        stoplockedm(mp);
+        execute(mp->lockedg, false);
+    }
+    bool inherit = false;
+    struct g *gp = find_runnable(mp, &inherit);
+    if (mp->spinning)
+        resetspinning(mp);
+    if (gp->lockedm) {
+        /* Hands our P to the G's own thread; we come back with another. */
+        struct p *pp = mp->p;
+        (void)pp;
+        startlockedm(mp, gp);
+        goto top;
+    }
+    execute(gp, inherit);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parking and readying                                                */
+/* ------------------------------------------------------------------ */
+
+struct park_args {
+    bool (*unlockf)(struct g *, void *);
+    void *arg;
+};
+
+static void park_m(struct g *gp)
+{
+    struct m *mp = gp->m;
+    casgstatus(gp, G_RUNNING, G_WAITING);
+    dropg(mp);
+    bool (*unlockf)(struct g *, void *) = mp->park_unlockf;
+    if (unlockf && !unlockf(gp, mp->park_arg)) {
+        /* The condition went away: resume at once, keeping the slice. */
+        casgstatus(gp, G_WAITING, G_RUNNABLE);
+        execute(gp, true);
+    }
+    grt__schedule();
+}
+
+void grt__gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, int reason)
+{
+    struct g *gp = getg();
+    struct m *mp = gp->m;
+    mp->park_unlockf = unlockf;
+    mp->park_arg = arg;
+    gp->waitreason = (uint8_t)reason;
+    gp->waitsince = grt__nanotime();
+    grt__mcall(park_m);
+    gp->waitreason = WAIT_NONE;
+}
+
+static bool unlock_after_park(struct g *gp, void *arg)
+{
+    (void)gp;
+    grt__unlock(arg);
+    return true;
+}
+
+void grt__goparkunlock(grt__mutex *l, int reason)
+{
+    grt__gopark(unlock_after_park, l, reason);
+}
+
+/* Make a waiting G runnable.  With a P: into runnext, so it runs as soon as
+ * the readier blocks.  Without one (foreign threads, timers run by an M
+ * that has just lost its P): the global queue. */
+void grt__goready(struct g *gp)
+{
+    struct g *me = getg();
+    struct p *pp = (me && me->m) ? me->m->p : NULL;
+    casgstatus(gp, G_WAITING, G_RUNNABLE);
+    if (pp) {
+        grt__runq_put(pp, gp, true);
+    } else {
+        grt__lock(&grt__sched.lock);
+        grt__globrunq_put(gp);
+        grt__unlock(&grt__sched.lock);
+    }
+    fence_seqcst(); /* step 1 of the protocol: publish, then look */
+    grt__wakep();
+}
+
+/* ------------------------------------------------------------------ */
+/* Yield and exit                                                      */
+/* ------------------------------------------------------------------ */
+
+static void gosched_m(struct g *gp)
+{
+    struct m *mp = gp->m;
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    dropg(mp);
+    /* Go puts a yielding G on the global queue.  The tail of the local ring
+     * is just as fair towards the other local Gs (it is FIFO), keeps the
+     * global lock off the yield path, and the global queue still gets its
+     * turn every 61 ticks; thieves take from the ring too. */
+    grt__runq_put(mp->p, gp, false);
+    grt__schedule();
+}
+
+void grt_yield(void)
+{
+    struct g *gp = grt__curg();
+    if (gp == NULL) {
+        grt__osyield();
+        return;
+    }
+    grt__mcall(gosched_m);
+}
+
+static void main_exit(struct m *mp);
+
+static void goexit0(struct g *gp)
+{
+    struct m *mp = gp->m;
+    struct p *pp = mp->p;
+    bool locked = gp->lockedm != NULL;
+    casgstatus(gp, G_RUNNING, G_DEAD);
+    grt__race_g_end(gp);
+    dropg(mp);
+    gp->lockedm = NULL;
+    mp->lockedg = NULL;
+    gp->lockedext = gp->lockedint = 0;
+    gp->fn = NULL;
+    gp->arg = NULL;
+    gp->param = 0;
+    gp->sched.sp = NULL;
+    gp->waitreason = WAIT_NONE;
+    st_relaxed(&gp->preempt, false);
+    free(gp->name);
+    gp->name = NULL;
+    inc_owner(&pp->nexited);
+    if (gp->is_main) {
+        gp->is_main = false;
+        main_exit(mp);
+    }
+    grt__stack_unbind(pp, gp);
+    if (gp->has_credit) {
+        gp->has_credit = false;
+        grt__stack_credit_give(pp);
+    }
+    grt__gfput(pp, gp);
+    if (locked && !mp->is_m0) {
+        /* A G that exits while locked takes its thread with it: the thread
+         * may have been changed in ways we cannot undo. */
+        mp->exiting = true;
+        grt__mexit(mp);
+    }
+    grt__schedule();
+}
+
+void grt__goexit1(void)
+{
+    mcall_impl(goexit0, true);
+    __builtin_unreachable();
+}
+
+void grt_exit(void)
+{
+    if (grt__curg() == NULL)
+        return;
+    grt__goexit1();
+}
+
+/* The main goroutine returned: stop the runtime.  Every M notices at its
+ * next scheduling point and leaves through mexit; sleeping ones are woken
+ * here.  m0 returns from grt_run once all others are joined (api.c). */
+static void main_exit(struct m *mp)
+{
+    (void)mp;
+    grt__lock(&grt__sched.lock);
+    st_release(&grt__sched.state, RT_EXITING);
+    for (struct m *m1 = grt__allm; m1; m1 = m1->alllink) {
+        if (m1->blocked) {
+            m1->blocked = false;
+            grt__note_wakeup(&m1->park);
+        }
+    }
+    grt__midle_clear();
+    grt__unlock(&grt__sched.lock);
+    grt__timer_sleeper_kick(INT64_MIN);
+    grt__sysmon_wake();
+}
+
+/* ------------------------------------------------------------------ */
+/* Spawning                                                            */
+/* ------------------------------------------------------------------ */
+
+/* grt_go from a thread with no P (a thread grt did not create): straight
+ * to the global queue, all under sched.lock so that a concurrent shutdown
+ * either sees the G or refuses it. */
+static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
+{
+    size_t ssize = attr ? attr->stack_size : 0;
+    grt__lock(&grt__sched.lock);
+    if (grt__sched.state != RT_RUNNING) {
+        grt__unlock(&grt__sched.lock);
+        return -ESRCH;
+    }
+    bool custom = ssize != 0 && ssize != grt__sched.stack_size;
+    int rc = 0;
+    struct g *gp = NULL;
+    if (custom && (ssize < GRT_STACK_MIN || ssize > GRT_STACK_MAX))
+        rc = -EINVAL;
+    else if (!custom && grt__stack_credit_take(NULL) != 0)
+        rc = -ENOMEM;
+    else if ((gp = grt__galloc()) == NULL) {
+        if (!custom)
+            grt__stack_credit_give(NULL);
+        rc = -ENOMEM;
+    } else if (custom && (rc = grt__stack_custom(gp, ssize)) != 0) {
+        st_release(&gp->status, G_DEAD); /* an unused record; it stays in allgs */
+    }
+    if (rc != 0) {
+        grt__unlock(&grt__sched.lock);
+        return rc;
+    }
+    gp->has_credit = !custom;
+    gp->fn = fn;
+    gp->arg = arg;
+    gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
+    gp->goid = grt__goid_next(NULL);
+    gp->parent_goid = 0;
+    gp->gen = grt__sched.gen;
+    gp->sched.sp = NULL;
+    st_release(&gp->status, G_RUNNABLE);
+    grt__globrunq_put(gp);
+    grt__sched.foreign_spawn = true;
+    grt__sched.nforeign++;
+    grt__unlock(&grt__sched.lock);
+    fence_seqcst();
+    grt__wakep();
+    return 0;
+}
+
+int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr)
+{
+    if (fn == NULL)
+        return -EINVAL;
+    struct g *me = getg();
+    struct p *pp = (me && me->m) ? me->m->p : NULL;
+    if (pp == NULL)
+        return newproc_foreign_start(fn, arg, attr);
+    if (unlikely(ld_relaxed(&grt__sched.state) != RT_RUNNING))
+        return -ESRCH;
+
+    size_t ssize = attr ? attr->stack_size : 0;
+    bool custom = ssize != 0 && ssize != grt__sched.stack_size;
+    if (custom && (ssize < GRT_STACK_MIN || ssize > GRT_STACK_MAX))
+        return -EINVAL;
+    if (!custom && grt__stack_credit_take(pp) != 0)
+        return -ENOMEM;
+    struct g *gp = grt__gfget(pp);
+    if (gp == NULL && (gp = grt__galloc()) == NULL) {
+        if (!custom)
+            grt__stack_credit_give(pp);
+        return -ENOMEM;
+    }
+    if (custom) {
+        int rc = grt__stack_custom(gp, ssize);
+        if (rc != 0) {
+            st_release(&gp->status, G_DEAD);
+            grt__gfput(pp, gp);
+            return rc;
+        }
+    }
+    gp->has_credit = !custom;
+    gp->fn = fn;
+    gp->arg = arg;
+    gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
+    gp->goid = grt__goid_next(pp);
+    gp->parent_goid = me->m->curg ? me->m->curg->goid : 0;
+    gp->gen = grt__sched.gen;
+    gp->sched.sp = NULL;
+    st_release(&gp->status, G_RUNNABLE); /* was dead or idle: only dumps can see it */
+    inc_owner(&pp->ncreated);
+    grt__runq_put(pp, gp, true);
+    fence_seqcst(); /* step 1 of the protocol */
+    if (likely(ld_relaxed(&grt__sched.main_started)))
+        grt__wakep();
+    return 0;
+}
+
+int grt_go(grt_fn fn, void *arg)
+{
+    return grt__newproc(fn, arg, NULL);
+}
+
+int grt_go_attr(grt_fn fn, void *arg, const grt_attr *attr)
+{
+    return grt__newproc(fn, arg, attr);
+}

@@ -1,0 +1,250 @@
+/*
+ * timer.c - runtime timers: a 4-ary min-heap per P.
+ *
+ * A timer is queued in the heap of the P that added it and runs on whatever
+ * M holds that P when it is due: findRunnable runs its own P's due timers,
+ * and a thief looking for work runs the due timers of the Ps it visits, so
+ * timers of idle Ps fire too.  When every M would sleep, one of them sleeps
+ * only until the earliest timer (find_runnable in sched.c); a timer added
+ * earlier than that wakes it (timer_sleeper_kick).
+ *
+ * 4-ary rather than binary: half the depth, and the four children share a
+ * cache line or two, as in Go.
+ *
+ * States: a timer is either in a heap (t->pp != NULL, t->idx valid) or not.
+ * Firing takes it out of the heap under the P's timers lock *before* f is
+ * called with copies of f/arg/seq, so the owner may free or reuse the
+ * timer as soon as grt__timer_del returns; f must validate seq against its
+ * owner's state when that matters (a stale firing is possible by design).
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+static void heap_up(struct grt__timer **h, uint32_t i)
+{
+    struct grt__timer *t = h[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 4;
+        if (t->when >= h[parent]->when)
+            break;
+        h[i] = h[parent];
+        h[i]->idx = (int32_t)i;
+        i = parent;
+    }
+    h[i] = t;
+    t->idx = (int32_t)i;
+}
+
+static void heap_down(struct grt__timer **h, uint32_t n, uint32_t i)
+{
+    struct grt__timer *t = h[i];
+    for (;;) {
+        uint32_t c = 4 * i + 1;
+        if (c >= n)
+            break;
+        uint32_t best = c;
+        for (uint32_t k = c + 1; k < c + 4 && k < n; k++)
+            if (h[k]->when < h[best]->when)
+                best = k;
+        if (h[best]->when >= t->when)
+            break;
+        h[i] = h[best];
+        h[i]->idx = (int32_t)i;
+        i = best;
+    }
+    h[i] = t;
+    t->idx = (int32_t)i;
+}
+
+static void update_timer0(struct p *pp)
+{
+    /* relaxed: a hint read without the lock to skip empty heaps */
+    st_relaxed(&pp->timer0_when, pp->ntimers ? pp->timers[0]->when : 0);
+}
+
+static void heap_push(struct p *pp, struct grt__timer *t)
+{
+    if (pp->ntimers == pp->timers_cap) {
+        uint32_t cap = pp->timers_cap ? 2 * pp->timers_cap : 16;
+        struct grt__timer **h = realloc(pp->timers, cap * sizeof *h);
+        if (h == NULL)
+            grt__fatal("out of memory growing a timer heap");
+        pp->timers = h;
+        pp->timers_cap = cap;
+    }
+    t->pp = pp;
+    pp->timers[pp->ntimers] = t;
+    heap_up(pp->timers, pp->ntimers++);
+    update_timer0(pp);
+}
+
+static void heap_remove(struct p *pp, struct grt__timer *t)
+{
+    uint32_t i = (uint32_t)t->idx;
+    uint32_t last = --pp->ntimers;
+    if (i != last) {
+        pp->timers[i] = pp->timers[last];
+        pp->timers[i]->idx = (int32_t)i;
+        heap_down(pp->timers, pp->ntimers, i);
+        heap_up(pp->timers, (uint32_t)pp->timers[i]->idx);
+    }
+    st_relaxed(&t->pp, NULL);
+    t->idx = -1;
+    update_timer0(pp);
+}
+
+static struct p *timer_home(void)
+{
+    struct g *gp = getg();
+    if (gp && gp->m && gp->m->p)
+        return gp->m->p;
+    return grt__allp[0];
+}
+
+void grt__timer_add(struct grt__timer *t)
+{
+    struct p *pp = timer_home();
+    grt__lock(&pp->timers_lock);
+    heap_push(pp, t);
+    grt__unlock(&pp->timers_lock);
+    grt__timer_sleeper_kick(t->when);
+}
+
+bool grt__timer_del(struct grt__timer *t)
+{
+    for (;;) {
+        struct p *pp = ld_acquire(&t->pp);
+        if (pp == NULL)
+            return false;
+        grt__lock(&pp->timers_lock);
+        if (t->pp != pp) { /* moved or fired meanwhile */
+            grt__unlock(&pp->timers_lock);
+            continue;
+        }
+        heap_remove(pp, t);
+        grt__unlock(&pp->timers_lock);
+        return true;
+    }
+}
+
+bool grt__timer_mod(struct grt__timer *t, int64_t when)
+{
+    bool was = grt__timer_del(t);
+    t->when = when;
+    grt__timer_add(t);
+    return was;
+}
+
+/* Run pp's due timers.  Returns the next when, or 0 if none remain. */
+int64_t grt__timers_run(struct p *pp, int64_t now)
+{
+    int64_t w = ld_relaxed(&pp->timer0_when);
+    if (w == 0 || w > now)
+        return w;
+    grt__lock(&pp->timers_lock);
+    while (pp->ntimers > 0 && pp->timers[0]->when <= now) {
+        struct grt__timer *t = pp->timers[0];
+        void (*f)(void *, uintptr_t, int64_t) = t->f;
+        void *arg = t->arg;
+        uintptr_t seq = t->seq;
+        int64_t when = t->when;
+        if (t->period > 0) {
+            /* A ticker that fell behind skips the ticks it missed instead
+             * of firing them in a burst (Go's behaviour). */
+            int64_t next = when + t->period;
+            if (next <= now)
+                next += t->period * ((now - next) / t->period + 1);
+            t->when = next;
+            heap_down(pp->timers, pp->ntimers, 0);
+            update_timer0(pp);
+        } else {
+            heap_remove(pp, t);
+        }
+        grt__unlock(&pp->timers_lock);
+        f(arg, seq, when);
+        grt__lock(&pp->timers_lock);
+    }
+    int64_t next = pp->ntimers ? pp->timers[0]->when : 0;
+    grt__unlock(&pp->timers_lock);
+    return next;
+}
+
+void grt__timers_move(struct p *from, struct p *to)
+{
+    if (from == to)
+        return;
+    grt__lock(&from->timers_lock);
+    grt__lock(&to->timers_lock);
+    while (from->ntimers > 0) {
+        struct grt__timer *t = from->timers[from->ntimers - 1];
+        from->ntimers--;
+        heap_push(to, t);
+    }
+    update_timer0(from);
+    grt__unlock(&to->timers_lock);
+    grt__unlock(&from->timers_lock);
+}
+
+int64_t grt__timers_next(void)
+{
+    int64_t next = 0;
+    for (int32_t i = 0; i < grt__gomaxprocs; i++) {
+        int64_t w = ld_relaxed(&grt__allp[i]->timer0_when);
+        if (w != 0 && (next == 0 || w < next))
+            next = w;
+    }
+    return next;
+}
+
+/* ------------------------------------------------------------------ */
+/* grt_sleep                                                           */
+/* ------------------------------------------------------------------ */
+
+static void sleep_wake(void *arg, uintptr_t seq, int64_t now)
+{
+    (void)seq;
+    (void)now;
+    grt__goready(arg);
+}
+
+/* Queue the timer only once the G is parked, so the wake-up cannot run
+ * ahead of the park (Go's resetForSleep). */
+static bool sleep_arm(struct g *gp, void *arg)
+{
+    grt__timer_add(arg);
+    (void)gp;
+    return true;
+}
+
+int grt_sleep(int64_t ns)
+{
+    struct g *gp = grt__curg();
+    if (gp == NULL) {
+        if (ns > 0) {
+            struct timespec ts = {ns / 1000000000, ns % 1000000000};
+            while (nanosleep(&ts, &ts) != 0) {
+            }
+        }
+        return 0;
+    }
+    if (ns <= 0) {
+        grt_yield();
+        return 0;
+    }
+    if (gp->timer == NULL) {
+        gp->timer = calloc(1, sizeof *gp->timer);
+        if (gp->timer == NULL)
+            return -ENOMEM;
+    }
+    struct grt__timer *t = gp->timer;
+    t->when = grt__nanotime() + ns;
+    t->period = 0;
+    t->f = sleep_wake;
+    t->arg = gp;
+    t->seq = 0;
+    grt__gopark(sleep_arm, t, WAIT_SLEEP);
+    return 0;
+}

@@ -1,0 +1,154 @@
+/*
+ * grt_test.h - the test harness: typed checks that print both values, a
+ * scale for iteration counts under the sanitizers, and a way to run the
+ * test binary itself as a subprocess (for fatal errors and exit statuses).
+ *
+ * A test program is one file tests/test_<name>.c with a main(); CTest runs
+ * it in its own process with a timeout.  Exit 0 passes, 77 skips, anything
+ * else fails.  Checks may be used inside goroutines: a failure prints and
+ * exits the whole process at once (the runtime is not unwound).
+ */
+#ifndef GRT_TEST_H
+#define GRT_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grt.h"
+
+#define TEST_FAIL(...)                                                         \
+    do {                                                                       \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                   \
+        fprintf(stderr, __VA_ARGS__);                                          \
+        fputc('\n', stderr);                                                   \
+        fflush(stderr);                                                        \
+        _exit(1);                                                              \
+    } while (0)
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            TEST_FAIL("CHECK(%s)", #cond);                                     \
+    } while (0)
+
+#define CHECK_OP_(a, op, b)                                                    \
+    do {                                                                       \
+        int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                          \
+        if (!(a_ op b_))                                                       \
+            TEST_FAIL("CHECK(%s %s %s): %" PRId64 " vs %" PRId64, #a, #op, #b, \
+                      a_, b_);                                                 \
+    } while (0)
+
+#define CHECK_EQ(a, b) CHECK_OP_(a, ==, b)
+#define CHECK_NE(a, b) CHECK_OP_(a, !=, b)
+#define CHECK_LT(a, b) CHECK_OP_(a, <, b)
+#define CHECK_LE(a, b) CHECK_OP_(a, <=, b)
+#define CHECK_GT(a, b) CHECK_OP_(a, >, b)
+#define CHECK_GE(a, b) CHECK_OP_(a, >=, b)
+
+#define CHECK_STR_CONTAINS(hay, needle)                                        \
+    do {                                                                       \
+        if (!strstr((hay), (needle)))                                          \
+            TEST_FAIL("expected \"%s\" in output:\n%s", (needle), (hay));      \
+    } while (0)
+
+#define TEST_SKIP(...)                                                         \
+    do {                                                                       \
+        printf("SKIP: ");                                                      \
+        printf(__VA_ARGS__);                                                   \
+        printf("\n");                                                          \
+        exit(77);                                                              \
+    } while (0)
+
+/* True in the ASan/TSan builds: some tests scale down or skip there. */
+#if defined(GRT_ASAN) || defined(GRT_TSAN)
+#define TEST_SANITIZED 1
+#else
+#define TEST_SANITIZED 0
+#endif
+
+/* Iteration counts: full size normally, a tenth under the sanitizers
+ * (which cost 5-20x), overridable with GRT_TEST_SCALE=<float>. */
+static inline int64_t test_scale(int64_t n)
+{
+    double s = TEST_SANITIZED ? 0.1 : 1.0;
+    const char *e = getenv("GRT_TEST_SCALE");
+    if (e && *e)
+        s = atof(e);
+    int64_t r = (int64_t)((double)n * s);
+    return r < 1 ? 1 : r;
+}
+
+static inline int64_t test_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Run fn as the main goroutine with procs Ps; the run must return 0. */
+static inline void test_run(int procs, grt_fn fn, void *arg)
+{
+    grt_config cfg = {.procs = procs, .stack_size = 0};
+    int rc = grt_run(&cfg, fn, arg);
+    if (rc != 0)
+        TEST_FAIL("grt_run returned %d", rc);
+}
+
+/* Re-run this test binary as "<self> <mode>" with a timeout (seconds).
+ * Captures stderr into buf (NUL-terminated) and returns the wait status. */
+static inline int test_subprocess(const char *mode, char *buf, size_t bufsz,
+                                  int timeout_s, char *const extra_env[])
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        TEST_FAIL("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        TEST_FAIL("fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        close(pfd[1]);
+        for (int i = 0; extra_env && extra_env[i]; i++)
+            putenv(extra_env[i]);
+        char self[4096];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (k < 0)
+            _exit(126);
+        self[k] = 0;
+        alarm((unsigned)timeout_s);
+        execl(self, self, mode, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(pfd[0], buf + len, bufsz - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len == bufsz - 1)
+            break;
+    }
+    buf[len] = 0;
+    close(pfd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
+#endif
