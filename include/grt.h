@@ -36,6 +36,13 @@
 extern "C" {
 #endif
 
+/* Symbols of the library's interface; everything else in libgrt is hidden. */
+#if defined(__GNUC__)
+#define GRT_EXTERN __attribute__((visibility("default")))
+#else
+#define GRT_EXTERN
+#endif
+
 #define GRT_VERSION_MAJOR 0
 #define GRT_VERSION_MINOR 1
 #define GRT_VERSION_PATCH 0
@@ -67,7 +74,7 @@ typedef struct grt_config {
  * Environment: GRT_MAXPROCS=N; GRT_DEBUG=schedtrace=MS,scheddetail=1,
  * asyncpreemptoff=1 (comma separated); GRT_TRACE=path.json.
  */
-int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg);
+GRT_EXTERN int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Goroutines                                                          */
@@ -84,42 +91,42 @@ typedef struct grt_attr {
  * the runtime is not running.  Callable from any thread while the runtime
  * runs, including threads grt did not create.
  */
-int grt_go(grt_fn fn, void *arg);
-int grt_go_attr(grt_fn fn, void *arg, const grt_attr *attr);
+GRT_EXTERN int grt_go(grt_fn fn, void *arg);
+GRT_EXTERN int grt_go_attr(grt_fn fn, void *arg, const grt_attr *attr);
 
 /* runtime.Gosched: let other goroutines run; the caller stays runnable.
  * Outside a goroutine it yields the thread (sched_yield). */
-void grt_yield(void);
+GRT_EXTERN void grt_yield(void);
 
 /* runtime.Goexit: end the calling goroutine; never returns.  In the main
  * goroutine it ends the program's grt_run as if main_fn had returned.
  * Outside a goroutine it does nothing and returns. */
-void grt_exit(void);
+GRT_EXTERN void grt_exit(void);
 
 /* The goid of the caller (main is 1); 0 outside goroutines. */
-uint64_t grt_id(void);
+GRT_EXTERN uint64_t grt_id(void);
 
 /* GOMAXPROCS.  n > 0 sets the number of Ps (stopping the world briefly),
  * n == 0 queries.  Returns the previous value, -EINVAL for n < 0, -ESRCH
  * when the runtime is not running, -EPERM when n > 0 outside a goroutine. */
-int grt_procs(int n);
+GRT_EXTERN int grt_procs(int n);
 
 /* Live goroutines of the program (the runtime has none of its own). */
-int64_t grt_goroutines(void);
+GRT_EXTERN int64_t grt_goroutines(void);
 
 /* runtime.LockOSThread / UnlockOSThread: wire the calling goroutine to its
  * thread (nests, like Go's external count).  A goroutine that exits while
  * locked ends that thread (except the thread that called grt_run).
  * Both return -EPERM outside a goroutine; unlock returns -EPERM when the
  * caller holds no lock. */
-int grt_lock_thread(void);
-int grt_unlock_thread(void);
+GRT_EXTERN int grt_lock_thread(void);
+GRT_EXTERN int grt_unlock_thread(void);
 
 /* Bracket a call that may block the thread (file I/O, DNS, a foreign lock):
  * the P is released to other goroutines while the call runs.  Nothing may
  * park between enter and exit.  No-ops outside a goroutine. */
-void grt_syscall_enter(void);
-void grt_syscall_exit(void);
+GRT_EXTERN void grt_syscall_enter(void);
+GRT_EXTERN void grt_syscall_exit(void);
 
 /* ------------------------------------------------------------------ */
 /* Time                                                       [later] */
@@ -127,20 +134,20 @@ void grt_syscall_exit(void);
 
 #define GRT_FOREVER ((int64_t)-1)
 
-int64_t grt_now(void); /* CLOCK_MONOTONIC in ns (available now) */
+GRT_EXTERN int64_t grt_now(void); /* CLOCK_MONOTONIC in ns (available now) */
 
 /* time.Sleep.  ns <= 0 returns at once after a yield.  On a non-goroutine
  * thread it sleeps the thread.  Returns 0. */
-int grt_sleep(int64_t ns);
+GRT_EXTERN int grt_sleep(int64_t ns);
 
 typedef struct grt_timer grt_timer;
 struct grt_chan;
-grt_timer       *grt_timer_new(int64_t delay, int64_t period);  /* NewTimer / NewTicker */
-grt_timer       *grt_timer_func(int64_t delay, grt_fn fn, void *arg); /* AfterFunc */
-struct grt_chan *grt_timer_chan(grt_timer *t); /* cap 1, element int64_t fire time */
-int              grt_timer_stop(grt_timer *t); /* 1 if this stopped it before it fired */
-int              grt_timer_reset(grt_timer *t, int64_t delay); /* 1 if it was active */
-void             grt_timer_free(grt_timer *t); /* stops it; its channel is released */
+GRT_EXTERN grt_timer       *grt_timer_new(int64_t delay, int64_t period);  /* NewTimer / NewTicker */
+GRT_EXTERN grt_timer       *grt_timer_func(int64_t delay, grt_fn fn, void *arg); /* AfterFunc */
+GRT_EXTERN struct grt_chan *grt_timer_chan(grt_timer *t); /* cap 1, element int64_t fire time */
+GRT_EXTERN int              grt_timer_stop(grt_timer *t); /* 1 if this stopped it before it fired */
+GRT_EXTERN int              grt_timer_reset(grt_timer *t, int64_t delay); /* 1 if it was active */
+GRT_EXTERN void             grt_timer_free(grt_timer *t); /* stops it; its channel is released */
 
 /* ------------------------------------------------------------------ */
 /* Channels and select                                                 */
@@ -151,21 +158,21 @@ typedef struct grt_chan grt_chan;
 /* A channel of elements of elem_size bytes (0: signals only) with a buffer
  * of cap elements (0: unbuffered).  Returns 1 reference; NULL and errno
  * (EINVAL, ENOMEM) on failure. */
-grt_chan *grt_chan_make(size_t elem_size, size_t cap);
-grt_chan *grt_chan_retain(grt_chan *c);
-void      grt_chan_release(grt_chan *c); /* freed when the last reference goes */
+GRT_EXTERN grt_chan *grt_chan_make(size_t elem_size, size_t cap);
+GRT_EXTERN grt_chan *grt_chan_retain(grt_chan *c);
+GRT_EXTERN void      grt_chan_release(grt_chan *c); /* freed when the last reference goes */
 
 /* 0; -EPIPE if closed; blocks until received or buffered. */
-int grt_chan_send(grt_chan *c, const void *elem);
+GRT_EXTERN int grt_chan_send(grt_chan *c, const void *elem);
 /* 0; -EPIPE once closed and drained (elem zero-filled).  elem may be NULL. */
-int grt_chan_recv(grt_chan *c, void *elem);
+GRT_EXTERN int grt_chan_recv(grt_chan *c, void *elem);
 /* Never block: -EAGAIN where the blocking form would park. */
-int grt_chan_trysend(grt_chan *c, const void *elem);
-int grt_chan_tryrecv(grt_chan *c, void *elem);
+GRT_EXTERN int grt_chan_trysend(grt_chan *c, const void *elem);
+GRT_EXTERN int grt_chan_tryrecv(grt_chan *c, void *elem);
 /* 0; -EPIPE if already closed.  Wakes every blocked sender and receiver. */
-int    grt_chan_close(grt_chan *c);
-size_t grt_chan_len(const grt_chan *c);
-size_t grt_chan_cap(const grt_chan *c);
+GRT_EXTERN int    grt_chan_close(grt_chan *c);
+GRT_EXTERN size_t grt_chan_len(const grt_chan *c);
+GRT_EXTERN size_t grt_chan_cap(const grt_chan *c);
 
 enum { GRT_SEND = 1, GRT_RECV = 2 };
 
@@ -180,7 +187,7 @@ typedef struct grt_case {
  * random among ready ones), -ETIMEDOUT when the deadline passes first
  * (deadline 0 is Go's default:), -EINVAL for bad arguments.
  * grt_select(NULL, 0, GRT_FOREVER) blocks forever (select {}). */
-int grt_select(grt_case *cases, size_t n, int64_t deadline);
+GRT_EXTERN int grt_select(grt_case *cases, size_t n, int64_t deadline);
 
 /* ------------------------------------------------------------------ */
 /* Synchronisation: zero-filled memory is a valid initial state.       */
@@ -227,20 +234,20 @@ typedef struct grt_cond {
 } grt_cond;
 #define GRT_COND_INIT {0, 0, 0, 0, NULL, NULL}
 
-int grt_mutex_lock(grt_mutex *m);
-int grt_mutex_trylock(grt_mutex *m);   /* 0, or -EBUSY */
-int grt_mutex_unlock(grt_mutex *m);    /* -EPERM if not locked */
-int grt_rwmutex_rlock(grt_rwmutex *rw);
-int grt_rwmutex_runlock(grt_rwmutex *rw); /* -EPERM if not read-locked */
-int grt_rwmutex_lock(grt_rwmutex *rw);
-int grt_rwmutex_unlock(grt_rwmutex *rw);  /* -EPERM if not write-locked */
-int grt_waitgroup_add(grt_waitgroup *wg, int64_t delta); /* -EINVAL if it would go negative */
-int grt_waitgroup_done(grt_waitgroup *wg);
-int grt_waitgroup_wait(grt_waitgroup *wg);
-int grt_once_do(grt_once *o, grt_fn fn, void *arg);
-int grt_cond_wait(grt_cond *c, grt_mutex *m);
-int grt_cond_signal(grt_cond *c);
-int grt_cond_broadcast(grt_cond *c);
+GRT_EXTERN int grt_mutex_lock(grt_mutex *m);
+GRT_EXTERN int grt_mutex_trylock(grt_mutex *m);   /* 0, or -EBUSY */
+GRT_EXTERN int grt_mutex_unlock(grt_mutex *m);    /* -EPERM if not locked */
+GRT_EXTERN int grt_rwmutex_rlock(grt_rwmutex *rw);
+GRT_EXTERN int grt_rwmutex_runlock(grt_rwmutex *rw); /* -EPERM if not read-locked */
+GRT_EXTERN int grt_rwmutex_lock(grt_rwmutex *rw);
+GRT_EXTERN int grt_rwmutex_unlock(grt_rwmutex *rw);  /* -EPERM if not write-locked */
+GRT_EXTERN int grt_waitgroup_add(grt_waitgroup *wg, int64_t delta); /* -EINVAL if it would go negative */
+GRT_EXTERN int grt_waitgroup_done(grt_waitgroup *wg);
+GRT_EXTERN int grt_waitgroup_wait(grt_waitgroup *wg);
+GRT_EXTERN int grt_once_do(grt_once *o, grt_fn fn, void *arg);
+GRT_EXTERN int grt_cond_wait(grt_cond *c, grt_mutex *m);
+GRT_EXTERN int grt_cond_signal(grt_cond *c);
+GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
 
 /* ------------------------------------------------------------------ */
 /* Network and file descriptors                               [later] */
@@ -248,15 +255,15 @@ int grt_cond_broadcast(grt_cond *c);
 
 enum { GRT_READ = 1, GRT_WRITE = 2 };
 
-int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix" */
-int     grt_dial(const char *network, const char *address, int64_t deadline);
-int     grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
-int     grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline);
-ssize_t grt_read(int fd, void *buf, size_t n);        /* >0, 0 at EOF, or -errno */
-ssize_t grt_write(int fd, const void *buf, size_t n); /* all n bytes unless error/deadline */
-int     grt_wait_fd(int fd, int events, int64_t deadline); /* returns the ready events */
-int     grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
-int     grt_close(int fd); /* blocked goroutines get -ECANCELED; -EBADF if not open */
+GRT_EXTERN int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix" */
+GRT_EXTERN int     grt_dial(const char *network, const char *address, int64_t deadline);
+GRT_EXTERN int     grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+GRT_EXTERN int     grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline);
+GRT_EXTERN ssize_t grt_read(int fd, void *buf, size_t n);        /* >0, 0 at EOF, or -errno */
+GRT_EXTERN ssize_t grt_write(int fd, const void *buf, size_t n); /* all n bytes unless error/deadline */
+GRT_EXTERN int     grt_wait_fd(int fd, int events, int64_t deadline); /* returns the ready events */
+GRT_EXTERN int     grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
+GRT_EXTERN int     grt_close(int fd); /* blocked goroutines get -ECANCELED; -EBADF if not open */
 
 /* ------------------------------------------------------------------ */
 /* Observation                                                         */
@@ -269,10 +276,10 @@ typedef struct grt_stats {
     int64_t stack_reserved, stack_resident;                                  /* bytes */
 } grt_stats;
 
-int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */
-int grt_dump(int fd);              /* [later] every goroutine, with its stack */
-int grt_trace_start(const char *path); /* [later] */
-int grt_trace_stop(void);              /* [later] */
+GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */
+GRT_EXTERN int grt_dump(int fd);              /* [later] every goroutine, with its stack */
+GRT_EXTERN int grt_trace_start(const char *path); /* [later] */
+GRT_EXTERN int grt_trace_stop(void);              /* [later] */
 
 #ifdef __cplusplus
 }

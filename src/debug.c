@@ -101,8 +101,6 @@ void grt__checkdead(void)
                    (long long)mcount, grt__sched.nmidle, grt__sched.nmidlelocked, grt__sched.nmsys);
     if (grt__timers_next() != 0)
         return; /* a timer will wake somebody */
-    if (ld_relaxed(&grt__sched.timer_sleep_until) != 0)
-        return;
     if (grt__netpoll_waiters() > 0)
         return;
     struct dead_scan d = {0, 0};

@@ -1,87 +1,359 @@
 /*
- * io.c - goroutine-aware file descriptors and network calls.
+ * io.c - goroutine-aware descriptors: read, write, accept, connect, wait,
+ * deadlines and close, on top of the poller (netpoll.c).
  *
- * The poller (netpoll) arrives with the time/network work; until then the
- * network calls report -ENOSYS, as grt.h documents, and no goroutine can be
- * waiting on a descriptor.
+ * Every call follows one loop: check the fd's state (closing, deadline),
+ * try the system call on the non-blocking descriptor, and on EAGAIN park
+ * the goroutine on the descriptor's wait slot until the poller reports
+ * readiness, then try again.  EINTR is retried, never returned.  A
+ * descriptor epoll cannot watch (a regular file) is served by the plain
+ * blocking call between grt_syscall_enter and grt_syscall_exit.
+ *
+ * grt_close marks the descriptor closing, wakes its waiters (-ECANCELED),
+ * waits for the operations in progress to leave, and only then calls
+ * close(2), so the fd number cannot be reused under a running operation.
  */
-#include "runtime.h"
+#include "netpoll.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-int64_t grt__netpoll_waiters(void)
+
+static int poll_errno(int err)
 {
-    return 0;
+    return err == POLL_ERR_CLOSING ? -ECANCELED : -ETIMEDOUT;
 }
 
-int grt_listen(const char *network, const char *address)
+/* Park until pd is ready for mode.  0, or a negative errno to return. */
+static int wait_ready(grt__polldesc *pd, int mode)
 {
-    (void)network;
-    (void)address;
-    return -ENOSYS;
-}
-
-int grt_dial(const char *network, const char *address, int64_t deadline)
-{
-    (void)network;
-    (void)address;
-    (void)deadline;
-    return -ENOSYS;
-}
-
-int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
-{
-    (void)fd;
-    (void)addr;
-    (void)addrlen;
-    return -ENOSYS;
-}
-
-int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline)
-{
-    (void)fd;
-    (void)addr;
-    (void)addrlen;
-    (void)deadline;
-    return -ENOSYS;
+    if (grt__curg() == NULL)
+        return -EPERM; /* a thread that is not a goroutine cannot park */
+    int err = grt__pd_wait(pd, mode);
+    return err == POLL_OK ? 0 : poll_errno(err);
 }
 
 ssize_t grt_read(int fd, void *buf, size_t n)
 {
-    (void)fd;
-    (void)buf;
-    (void)n;
-    return -ENOSYS;
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    ssize_t r;
+    if (pd->blocking) {
+        grt_syscall_enter();
+        do
+            r = read(fd, buf, n);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            r = -errno;
+        grt_syscall_exit();
+        grt__fd_release(pd);
+        return r;
+    }
+    for (;;) {
+        int e = grt__pd_check(pd, GRT_READ);
+        if (e != POLL_OK) {
+            r = poll_errno(e);
+            break;
+        }
+        r = read(fd, buf, n);
+        if (r >= 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            r = -errno;
+            break;
+        }
+        if ((r = wait_ready(pd, GRT_READ)) != 0)
+            break;
+    }
+    grt__fd_release(pd);
+    return r;
+}
+
+/* send with MSG_NOSIGNAL on sockets (a peer that went away must be an
+ * EPIPE result, not a SIGPIPE that kills the process); write otherwise. */
+static ssize_t write_once(int fd, const void *buf, size_t n)
+{
+    ssize_t r = send(fd, buf, n, MSG_NOSIGNAL);
+    if (r < 0 && errno == ENOTSOCK)
+        r = write(fd, buf, n);
+    return r;
 }
 
 ssize_t grt_write(int fd, const void *buf, size_t n)
 {
-    (void)fd;
-    (void)buf;
-    (void)n;
-    return -ENOSYS;
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    const char *p = buf;
+    size_t done = 0;
+    ssize_t r = 0;
+    if (pd->blocking) {
+        grt_syscall_enter();
+        while (done < n) {
+            r = write(fd, p + done, n - done);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                r = -errno;
+                break;
+            }
+            done += (size_t)r;
+        }
+        grt_syscall_exit();
+        grt__fd_release(pd);
+        return done == n ? (ssize_t)n : (done > 0 ? (ssize_t)done : r);
+    }
+    while (done < n || n == 0) {
+        int e = grt__pd_check(pd, GRT_WRITE);
+        if (e != POLL_OK) {
+            r = poll_errno(e);
+            break;
+        }
+        r = write_once(fd, p + done, n - done);
+        if (r >= 0) {
+            done += (size_t)r;
+            if (n == 0)
+                break;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            r = -errno;
+            break;
+        }
+        if ((r = wait_ready(pd, GRT_WRITE)) != 0)
+            break;
+    }
+    grt__fd_release(pd);
+    /* Like Go's Write: the bytes written, or the error if none were. */
+    if (done == n)
+        return (ssize_t)n;
+    return done > 0 ? (ssize_t)done : r;
+}
+
+int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    int r;
+    for (;;) {
+        int e = grt__pd_check(pd, GRT_READ);
+        if (e != POLL_OK) {
+            r = poll_errno(e);
+            break;
+        }
+        r = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (r >= 0)
+            break;
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno != EAGAIN) {
+            r = -errno; /* EMFILE and friends: the listener stays usable */
+            break;
+        }
+        if ((r = wait_ready(pd, GRT_READ)) != 0)
+            break;
+    }
+    grt__fd_release(pd);
+    if (r >= 0) {
+        int one = 1; /* Go's default for TCP; fails harmlessly on others */
+        setsockopt(r, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        grt__polldesc *npd = grt__fd_acquire(r, &err);
+        if (npd == NULL) {
+            close(r);
+            return err;
+        }
+        grt__fd_release(npd);
+    }
+    return r;
+}
+
+/* Wait for mode on pd, with an extra deadline for this call only. */
+static int wait_deadline(grt__polldesc *pd, int mode, int64_t deadline);
+
+int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline)
+{
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    int r = connect(fd, addr, addrlen);
+    if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
+        /* The handshake goes on in the kernel; writable means it ended. */
+        for (;;) {
+            r = wait_deadline(pd, GRT_WRITE, deadline);
+            if (r != 0)
+                break;
+            int soerr = 0;
+            socklen_t len = sizeof soerr;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
+                r = -errno;
+                break;
+            }
+            if (soerr == 0) {
+                r = 0;
+                break;
+            }
+            if (soerr != EINPROGRESS && soerr != EALREADY && soerr != EINTR) {
+                r = -soerr;
+                break;
+            }
+        }
+    } else if (r < 0) {
+        r = -errno;
+    }
+    grt__fd_release(pd);
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting with a per-call deadline                                    */
+/* ------------------------------------------------------------------ */
+
+/* The timer only evicts the waiter of the slot; it touches nothing but the
+ * pollDesc (which outlives the call), so a firing that races with the
+ * call's own return is harmless: at worst a later waiter on the same slot
+ * wakes up, finds nothing, and waits again. */
+static void call_deadline_fire(void *arg, uintptr_t seq, int64_t now)
+{
+    (void)now;
+    grt__pd_evict(arg, (int)seq);
+}
+
+/* Readiness of fd now (level-triggered check), as GRT_READ|GRT_WRITE. */
+static int ready_now(int fd, int events)
+{
+    struct pollfd p = {.fd = fd, .events = 0};
+    if (events & GRT_READ)
+        p.events |= POLLIN;
+    if (events & GRT_WRITE)
+        p.events |= POLLOUT;
+    int k;
+    do
+        k = poll(&p, 1, 0);
+    while (k < 0 && errno == EINTR);
+    if (k <= 0)
+        return 0;
+    int r = 0;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR | POLLRDHUP))
+        r |= events & GRT_READ;
+    if (p.revents & (POLLOUT | POLLHUP | POLLERR))
+        r |= events & GRT_WRITE;
+    if (p.revents & POLLNVAL)
+        return -EBADF;
+    return r;
+}
+
+static int wait_deadline(grt__polldesc *pd, int mode, int64_t deadline)
+{
+    if (grt__curg() == NULL)
+        return -EPERM;
+    int e = grt__pd_check(pd, mode);
+    if (e != POLL_OK)
+        return poll_errno(e);
+    if (deadline != GRT_FOREVER && deadline <= grt__nanotime())
+        return -ETIMEDOUT;
+    grt__timer t = {0};
+    if (deadline != GRT_FOREVER) {
+        t.when = deadline;
+        t.f = call_deadline_fire;
+        t.arg = pd;
+        t.seq = (uintptr_t)mode;
+        grt__timer_add(&t);
+    }
+    e = grt__pd_wait(pd, mode);
+    if (deadline != GRT_FOREVER)
+        grt__timer_del(&t);
+    if (e != POLL_OK)
+        return poll_errno(e);
+    if (deadline != GRT_FOREVER && deadline <= grt__nanotime())
+        return -ETIMEDOUT;
+    return 0;
 }
 
 int grt_wait_fd(int fd, int events, int64_t deadline)
 {
-    (void)fd;
-    (void)events;
-    (void)deadline;
-    return -ENOSYS;
+    if ((events & ~(GRT_READ | GRT_WRITE)) || events == 0)
+        return -EINVAL;
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    int r;
+    for (;;) {
+        r = ready_now(fd, events);
+        if (r != 0 || pd->blocking)
+            break;
+        if (deadline != GRT_FOREVER && deadline <= grt__nanotime()) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        /* Edge-triggered slots carry one direction each; for both, wait on
+         * the read side and look again at least every 10 ms. */
+        int mode = (events & GRT_READ) ? GRT_READ : GRT_WRITE;
+        int64_t d = deadline;
+        if (events == (GRT_READ | GRT_WRITE)) {
+            int64_t cap = grt__nanotime() + 10 * 1000000;
+            if (d == GRT_FOREVER || d > cap)
+                d = cap;
+        }
+        int w = wait_deadline(pd, mode, d);
+        if (w == -ETIMEDOUT && d != deadline)
+            continue;
+        if (w != 0) {
+            r = w;
+            break;
+        }
+    }
+    grt__fd_release(pd);
+    return r;
 }
 
 int grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline)
 {
-    (void)fd;
-    (void)read_deadline;
-    (void)write_deadline;
-    return -ENOSYS;
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    int r = grt__pd_set_deadline(pd, read_deadline, write_deadline);
+    grt__fd_release(pd);
+    return r;
 }
 
 int grt_close(int fd)
 {
-    (void)fd;
-    return -ENOSYS;
+    if (fd < 0)
+        return -EBADF;
+    grt__polldesc *pd = grt__pd_lookup(fd);
+    if (pd && grt__pd_close_begin(pd)) {
+        /* The woken waiters and other calls in progress leave promptly;
+         * close(2) only after the last one, so fd cannot be reused under
+         * them.  (Go's poll.FD.Close waits the same way.) */
+        while (ld_seqcst(&pd->refs) > 0) {
+            if (grt__curg())
+                grt_yield();
+            else
+                sched_yield();
+        }
+        grt__pd_close_end(pd);
+    }
+    if (close(fd) != 0 && errno != EINTR) /* Linux: after EINTR the fd is gone */
+        return -errno;
+    return 0;
 }
 
 int grt_dump(int fd)

@@ -56,6 +56,10 @@ static int schedinit(const grt_config *cfg, grt_fn main_fn, void *arg)
 
     if (grt__stack_init(ssize) != 0)
         return -ENOMEM;
+    int prc = grt__netpoll_start();
+    if (prc != 0)
+        return prc;
+    grt__sched.lastpoll = grt__nanotime();
 
     struct m *m0 = grt__m_alloc();
     if (m0 == NULL)
@@ -128,6 +132,7 @@ static void teardown(void)
     grt__sudog_fini();
     grt__p_free_all();
     grt__stack_fini(stragglers > 0);
+    grt__netpoll_stop();
     grt__sched.main_g = NULL;
     grt__sched.runq_head = grt__sched.runq_tail = NULL;
     grt__sched.runq_size = 0;

@@ -259,6 +259,7 @@ typedef struct p {
     uint32_t            ntimers;
     uint32_t            timers_cap;
     int64_t             timer0_when; /* atomic: earliest when, 0 if none */
+    uint32_t            timerpoll;   /* rounds since the timers were looked at */
 
     /* Counters, written by the owner only, read racily for stats. */
     int64_t ncreated, nexited; /* goroutines spawned / exited on this P */
@@ -305,8 +306,7 @@ typedef struct grt__sched {
     grt__note sysmonnote;
 
     int64_t   lastpoll;        /* atomic; 0 while an M blocks in netpoll */
-    int64_t   timer_sleep_until; /* atomic: an M sleeps until then for timers; 0 none */
-    grt__note timernote;       /* that M's wake-up */
+    int64_t   poll_until;      /* atomic: the netpoll sleeper wakes by then; 0 none */
 
     uint64_t  goidgen;         /* atomic */
     struct g *main_g;
@@ -381,8 +381,14 @@ void grt__signal_m_fini(struct m *mp);
 /* sudog.c */
 void grt__sudogcache_flush(struct p *pp);
 void grt__sudog_fini(void);
-/* netpoll: goroutines waiting on fds (0 until the poller exists) */
-int64_t grt__netpoll_waiters(void);
+/* netpoll.c / netpoll_epoll.c (the scheduler's view; see netpoll.h) */
+int64_t   grt__netpoll_waiters(void);
+bool      grt__netpoll_inited(void);
+int       grt__netpoll_start(void);
+void      grt__netpoll_stop(void);
+void      grt__netpoll_break(void);
+struct g *grt__netpoll(int64_t delay, int32_t *n);
+void      grt__netpoll_inject(struct g *head, int32_t n);
 void grt__checkdead(void);           /* sched.lock held */
 void grt__throw_if(bool cond, const char *what);
 int  grt__newproc(grt_fn fn, void *arg, const grt_attr *attr);

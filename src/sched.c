@@ -161,14 +161,20 @@ void grt__fatal(const char *fmt, ...)
 /* Status transitions                                                  */
 /* ------------------------------------------------------------------ */
 
-static inline void casgstatus(struct g *gp, uint32_t old, uint32_t new)
+static _Noreturn __attribute__((noinline, cold)) void casgstatus_fail(struct g *gp, uint32_t old,
+                                                                     uint32_t new)
+{
+    grt__fatal("casgstatus: goroutine %llu: %s -> %s, but it is %s", (unsigned long long)gp->goid,
+               grt__status_name(old), grt__status_name(new), grt__status_name(gp->status));
+}
+
+static inline __attribute__((always_inline)) void casgstatus(struct g *gp, uint32_t old,
+                                                             uint32_t new)
 {
     /* Only the owner of the transition ever writes the status (see the
      * essay), so a mismatch is a runtime bug, not a race to retry. */
     if (unlikely(ld_relaxed(&gp->status) != old))
-        grt__fatal("casgstatus: goroutine %llu: %s -> %s, but it is %s",
-                   (unsigned long long)gp->goid, grt__status_name(old),
-                   grt__status_name(new), grt__status_name(gp->status));
+        casgstatus_fail(gp, old, new);
     st_release(&gp->status, new); /* pairs with acquire loads in dumps and stealers */
 }
 
@@ -409,7 +415,7 @@ static bool rt_stopping(void)
     return ld_acquire(&grt__sched.state) != RT_RUNNING;
 }
 
-static bool timer_sleep(struct m *mp);
+static struct g *poll_block(struct m *mp, bool was_spinning, bool *retry);
 
 static struct g *find_runnable(struct m *mp, bool *inherit)
 {
@@ -423,9 +429,12 @@ top:;
     if (rt_stopping())
         grt__mexit(mp);
 
-    int64_t now = 0;
-    if (ld_relaxed(&pp->timer0_when) != 0)
-        grt__timers_run(pp, now = grt__nanotime());
+    /* Due timers.  Reading the clock costs as much as a whole switch on
+     * some machines, so a P with queued work looks only every 16th round:
+     * a timer is late by at most 16 scheduling rounds (microseconds). */
+    if (ld_relaxed(&pp->timer0_when) != 0 &&
+        ((++pp->timerpoll & 15) == 0 || grt__runq_empty(pp)))
+        grt__timers_run(pp, grt__nanotime());
 
     /* 1. Fairness with the global queue. */
     if (pp->schedtick % 61 == 0 && ld_relaxed(&grt__sched.runq_size) > 0) {
@@ -448,6 +457,18 @@ top:;
         if (gp) {
             *inherit = false;
             return gp;
+        }
+    }
+    /* The network, without blocking, if nobody is blocked on it. */
+    if (grt__netpoll_waiters() > 0 && ld_relaxed(&grt__sched.lastpoll) != 0) {
+        int32_t n;
+        struct g *list = grt__netpoll(0, &n);
+        if (list) {
+            grt__netpoll_inject(list->schedlink, n - 1);
+            grt__casgstatus(list, G_WAITING, G_RUNNABLE);
+            xadd_relaxed(&grt__sched.nnetpoll_ready, 1);
+            *inherit = false;
+            return list;
         }
     }
     /* 4. Steal, within the spinning bound. */
@@ -483,6 +504,7 @@ top:;
     grt__pidleput(pp);
     grt__unlock(&grt__sched.lock);
 
+    bool was_spinning = mp->spinning;
     if (mp->spinning) {
         mp->spinning = false;
         /* seq-cst: this decrement must be ordered before the re-check
@@ -503,61 +525,85 @@ top:;
             goto top;
         }
     }
-    if (timer_sleep(mp))
+    bool retry = false;
+    gp = poll_block(mp, was_spinning, &retry);
+    if (gp) {
+        *inherit = false;
+        return gp;
+    }
+    if (retry)
         goto top;
     grt__stopm();
     goto top;
 }
 
-/* With timers pending, one M without a P sleeps only until the earliest
- * one, instead of in stopm, so that due timers are run even when every
- * goroutine is parked (the job netpoll(delay) does in Go; netpoll will take
- * it over).  Returns true when the M got a P back and should look again.
- *
- * sched.timer_sleep_until: 0 no sleeper; > 0 the sleeper's deadline; -1 a
- * kicker has claimed the wake-up and will (or did) wake timernote.  Only the
- * sleeper clears the note, and only before publishing itself, so a kick is
- * never lost; a claimed kick is consumed before the slot is released. */
-static bool timer_sleep(struct m *mp)
+/* Step 8: with goroutines waiting on descriptors or timers pending, one M
+ * (the one that swaps sched.lastpoll to 0) blocks in netpoll until the
+ * next timer instead of sleeping in stopm.  Returns a G to run (with a P
+ * acquired), or NULL with *retry set when a P was acquired anyway. */
+static struct g *poll_block(struct m *mp, bool was_spinning, bool *retry)
 {
-    (void)mp;
-    int64_t next = grt__timers_next();
-    if (next == 0)
-        return false;
-    grt__note_clear(&grt__sched.timernote);
-    if (!cas_seqcst(&grt__sched.timer_sleep_until, 0, next))
-        return false; /* another M is the timer sleeper */
-    /* A timer added before our CAS saw no sleeper and did not kick us. */
-    int64_t n2 = grt__timers_next();
-    if (n2 != 0 && n2 < next)
-        next = n2;
-    int64_t delay = next - grt__nanotime();
-    if (delay > 0)
-        grt__note_tsleep(&grt__sched.timernote, delay);
-    if (xchg_acqrel(&grt__sched.timer_sleep_until, 0) == -1)
-        grt__note_sleep(&grt__sched.timernote); /* consume the claimed kick */
+    int64_t until = grt__timers_next();
+    if (!grt__netpoll_inited())
+        return NULL;
+    if ((grt__netpoll_waiters() == 0 && until == 0) ||
+        xchg_acqrel(&grt__sched.lastpoll, 0) == 0) {
+        /* Someone else polls; make sure it wakes for our timer. */
+        if (until != 0) {
+            int64_t pu = ld_seqcst(&grt__sched.poll_until);
+            if (ld_seqcst(&grt__sched.lastpoll) == 0 && (pu == 0 || pu > until))
+                grt__netpoll_break();
+        }
+        return NULL;
+    }
+    st_seqcst(&grt__sched.poll_until, until);
+    int64_t delay = -1;
+    if (until != 0) {
+        delay = until - grt__nanotime();
+        if (delay < 0)
+            delay = 0;
+    }
+    if (rt_stopping())
+        delay = 0;
+    int32_t n;
+    struct g *list = grt__netpoll(delay, &n);
+    st_seqcst(&grt__sched.poll_until, 0);
+    st_seqcst(&grt__sched.lastpoll, grt__nanotime());
     grt__lock(&grt__sched.lock);
-    struct p *pp = grt__sched.state == RT_RUNNING ? grt__pidleget() : NULL;
+    struct p *pp = (grt__sched.state == RT_RUNNING && !grt__sched.gcwaiting) ? grt__pidleget() : NULL;
     grt__unlock(&grt__sched.lock);
-    if (pp == NULL)
-        return false;
+    if (pp == NULL) {
+        grt__netpoll_inject(list, n);
+        return NULL;
+    }
     grt__acquirep(pp);
-    return true;
+    *retry = true;
+    if (list) {
+        struct g *gp = list;
+        grt__netpoll_inject(gp->schedlink, n - 1);
+        grt__casgstatus(gp, G_WAITING, G_RUNNABLE);
+        xadd_relaxed(&grt__sched.nnetpoll_ready, 1);
+        return gp;
+    }
+    if (was_spinning) {
+        mp->spinning = true;
+        xadd_seqcst(&grt__sched.nmspinning, 1);
+    }
+    return NULL;
 }
 
+/* A timer at `when` was added: make sure somebody will run it in time.
+ * If an M is blocked in netpoll past `when`, interrupt it; if nobody is,
+ * a spinning M (if a P is idle) will find it or end up polling until it. */
 void grt__timer_sleeper_kick(int64_t when)
 {
-    int64_t until = ld_seqcst(&grt__sched.timer_sleep_until);
-    if (until > 0) {
-        if (when < until && cas_seqcst(&grt__sched.timer_sleep_until, until, -1))
-            grt__note_wakeup(&grt__sched.timernote);
+    if (ld_seqcst(&grt__sched.lastpoll) == 0) {
+        int64_t until = ld_seqcst(&grt__sched.poll_until);
+        if (until == 0 || until > when)
+            grt__netpoll_break();
         return;
     }
-    /* No sleeper: the M that added it is running and will see the timer
-     * before it sleeps; a thread without a P must make sure someone is. */
-    struct g *gp = getg();
-    if (!(gp && gp->m && gp->m->p))
-        grt__wakep();
+    grt__wakep();
 }
 
 /* ------------------------------------------------------------------ */
@@ -808,7 +854,7 @@ static void main_exit(struct m *mp)
     }
     grt__midle_clear();
     grt__unlock(&grt__sched.lock);
-    grt__timer_sleeper_kick(INT64_MIN);
+    grt__netpoll_break();
     grt__sysmon_wake();
 }
 

@@ -99,6 +99,17 @@ static void *sysmon_main(void *arg)
             }
             grt__unlock(&grt__sched.lock);
         }
+        /* The network, if nobody has polled it for 10 ms. */
+        int64_t lp = ld_acquire(&grt__sched.lastpoll);
+        if (lp != 0 && lp + 10 * 1000000 < now && grt__netpoll_waiters() > 0 &&
+            cas_acqrel(&grt__sched.lastpoll, lp, now)) {
+            int32_t n;
+            struct g *list = grt__netpoll(0, &n);
+            if (list) {
+                grt__netpoll_inject(list, n);
+                idle = 0;
+            }
+        }
         if (retake(now) > 0)
             idle = 0;
         else

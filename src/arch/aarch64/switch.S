@@ -29,6 +29,7 @@
 
 /* void grt__ctx_jump(void *sp) */
     .globl grt__ctx_jump
+    .hidden grt__ctx_jump
     .type grt__ctx_jump, %function
     .p2align 4
 grt__ctx_jump:
@@ -49,6 +50,7 @@ grt__ctx_jump:
 
 /* void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg) */
     .globl grt__ctx_mcall
+    .hidden grt__ctx_mcall
     .type grt__ctx_mcall, %function
     .p2align 4
 grt__ctx_mcall:
@@ -64,6 +66,7 @@ grt__ctx_mcall:
 
 /* void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg) */
     .globl grt__ctx_save_call
+    .hidden grt__ctx_save_call
     .type grt__ctx_save_call, %function
     .p2align 4
 grt__ctx_save_call:
@@ -77,6 +80,7 @@ grt__ctx_save_call:
 
 /* void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp) */
     .globl grt__ctx_systemstack
+    .hidden grt__ctx_systemstack
     .type grt__ctx_systemstack, %function
     .p2align 4
 grt__ctx_systemstack:
@@ -96,19 +100,22 @@ grt__ctx_systemstack:
 
 /* First code of a goroutine: x19 = fn, x20 = arg; fn returns into goexit. */
     .globl grt__gostart
+    .hidden grt__gostart
     .type grt__gostart, %function
     .p2align 4
 grt__gostart:
     mov x0, x20
-    adr x30, grt__goexit_stub
+    adr x30, .Lgoexit_stub
     br x19
     .size grt__gostart, .-grt__gostart
 
     .globl grt__goexit_stub
+    .hidden grt__goexit_stub
     .type grt__goexit_stub, %function
     .p2align 4
     nop
 grt__goexit_stub:
+.Lgoexit_stub:
     bl grt__goexit1
     brk #0
     .size grt__goexit_stub, .-grt__goexit_stub

@@ -19,6 +19,7 @@
 
 /* void grt__ctx_jump(void *sp): resume a saved context.  Never returns. */
     .globl grt__ctx_jump
+    .hidden grt__ctx_jump
     .type grt__ctx_jump, @function
     .p2align 4
 grt__ctx_jump:
@@ -30,7 +31,11 @@ grt__ctx_jump:
     popq %r12
     popq %rbx
     popq %rbp
-    ret
+    /* An indirect jump, not ret: the return stack buffer predicts a return
+     * to our caller, which is wrong on every switch, while the branch
+     * target buffer learns where a switch usually goes. */
+    popq %rcx
+    jmpq *%rcx
     .cfi_endproc
     .size grt__ctx_jump, .-grt__ctx_jump
 
@@ -39,6 +44,7 @@ grt__ctx_jump:
  * aligned) and call fn(arg) there.  fn never returns; the saved context is
  * resumed later by grt__ctx_jump, which returns from this call. */
     .globl grt__ctx_mcall
+    .hidden grt__ctx_mcall
     .type grt__ctx_mcall, @function
     .p2align 4
 grt__ctx_mcall:
@@ -63,6 +69,7 @@ grt__ctx_mcall:
  * stack.  mstart uses it: the scheduler runs below, and at shutdown
  * grt__ctx_jump(*save) returns from this call. */
     .globl grt__ctx_save_call
+    .hidden grt__ctx_save_call
     .type grt__ctx_save_call, @function
     .p2align 4
 grt__ctx_save_call:
@@ -84,6 +91,7 @@ grt__ctx_save_call:
 /* void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp)
  * Run fn(arg) on the g0 stack and come back. */
     .globl grt__ctx_systemstack
+    .hidden grt__ctx_systemstack
     .type grt__ctx_systemstack, @function
     .p2align 4
 grt__ctx_systemstack:
@@ -109,6 +117,7 @@ grt__ctx_systemstack:
  * stack holds grt__goexit_stub as the return address, so that when fn
  * returns it "returns" into goexit (Go's gostartcallfn trick). */
     .globl grt__gostart
+    .hidden grt__gostart
     .type grt__gostart, @function
     .p2align 4
 grt__gostart:
@@ -120,6 +129,7 @@ grt__gostart:
     .size grt__gostart, .-grt__gostart
 
     .globl grt__goexit_stub
+    .hidden grt__goexit_stub
     .type grt__goexit_stub, @function
     .p2align 4
     nop                     /* so a return address into the stub symbolises as it */

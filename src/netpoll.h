@@ -1,0 +1,88 @@
+/*
+ * netpoll.h - the network poller: the portable part's objects, and the
+ * contract every backend (netpoll_epoll.c; a netpoll_kqueue.c would fit the
+ * same five functions) implements.
+ *
+ * A pollDesc describes one registered file descriptor.  Its two wait slots
+ * (read and write) each hold one of:
+ *
+ *     PD_NIL    nobody waits, no readiness pending
+ *     PD_READY  readiness arrived and nobody has consumed it yet
+ *     PD_WAIT   a goroutine is about to park (between the check and gopark)
+ *     a G*      the goroutine parked on it
+ *
+ * Transitions are CAS on the slot.  The poller moves NIL/WAIT/G -> READY
+ * (and takes the G); a waiter moves READY -> NIL (consumes) or NIL -> WAIT
+ * -> G (parks, the last step inside gopark's unlockf so it cannot miss a
+ * READY that came meanwhile).  Edge-triggered epoll means readiness is
+ * reported once per change, so a READY must never be lost: that is why it
+ * is stored rather than only used to wake a G.
+ */
+#ifndef GRT_NETPOLL_H
+#define GRT_NETPOLL_H
+
+#include "runtime.h"
+
+#define PD_NIL   ((uintptr_t)0)
+#define PD_READY ((uintptr_t)1)
+#define PD_WAIT  ((uintptr_t)2)
+
+enum { POLL_OK = 0, POLL_ERR_CLOSING = -1, POLL_ERR_TIMEOUT = -2 };
+
+typedef struct grt__polldesc {
+    grt__mutex lock;     /* deadlines, closing, seq */
+    int        fd;
+    bool       closing;  /* grt_close in progress: waiters get -ECANCELED */
+    bool       blocking; /* epoll refused it (a regular file): syscall path */
+    bool       registered;
+    uint32_t   refs;     /* operations in progress (atomic) */
+    uintptr_t  rg, wg;   /* wait slots, see above (atomic) */
+    uintptr_t  rseq, wseq; /* bumped on deadline changes: stale timers ignore */
+    int64_t    rd, wd;   /* deadlines: 0 none, -1 expired, else when */
+    grt__timer rt, wt;   /* deadline timers */
+    uint32_t   gen;      /* bumped per registration of this fd number */
+} grt__polldesc;
+
+/* --- the backend contract ------------------------------------------- */
+
+/* Create the poller (epoll instance and its wake-up eventfd).  0 or -errno. */
+int  grt__netpoll_init(void);
+/* Release it (shutdown). */
+void grt__netpoll_fini(void);
+/* Watch fd for readability and writability, edge-triggered, reporting pd.
+ * 0, or -errno (-EPERM: this kind of fd cannot be polled). */
+int  grt__netpoll_open(int fd, grt__polldesc *pd);
+/* Stop watching fd. */
+int  grt__netpoll_close(int fd);
+/* Interrupt a netpoll call blocked in another thread (coalesced). */
+void grt__netpoll_break(void);
+/* Wait for events: delay < 0 blocks until one arrives or a break, 0 only
+ * looks, > 0 waits at most delay ns.  Every event is passed to
+ * grt__netpoll_ready; returns the Gs made runnable, linked through
+ * schedlink, and their number in *n. */
+struct g *grt__netpoll(int64_t delay, int32_t *n);
+
+/* --- the portable part (netpoll.c), for backends and the scheduler ---- */
+
+/* An event on pd: mode is a bitmask of GRT_READ/GRT_WRITE.  Appends the G
+ * woken, if any, to the list. */
+void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g **tail, int32_t *n);
+/* Make a list of Gs returned by netpoll runnable. */
+void grt__netpoll_inject(struct g *head, int32_t n);
+/* Whether the poller exists in this run. */
+bool grt__netpoll_inited(void);
+
+/* --- descriptors, for io.c ------------------------------------------- */
+/* Begin/end an operation on fd (registering it on first use). */
+grt__polldesc *grt__fd_acquire(int fd, int *err);
+void           grt__fd_release(grt__polldesc *pd);
+int            grt__pd_check(grt__polldesc *pd, int mode);
+int            grt__pd_wait(grt__polldesc *pd, int mode);
+int            grt__pd_set_deadline(grt__polldesc *pd, int64_t rd, int64_t wd);
+bool           grt__pd_close_begin(grt__polldesc *pd);
+void           grt__pd_close_end(grt__polldesc *pd);
+grt__polldesc *grt__pd_lookup(int fd);
+void           grt__pd_evict(grt__polldesc *pd, int mode);
+
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * netpoll_epoll.c - the Linux backend of netpoll.h: epoll, edge-triggered,
+ * and an eventfd to interrupt a blocked epoll_wait.
+ */
+#include "netpoll.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+static int      epfd = -1;
+static int      breakfd = -1;
+static uint32_t break_pending; /* a break was written and not yet drained */
+
+int grt__netpoll_init(void)
+{
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0)
+        return -errno;
+    breakfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (breakfd < 0) {
+        int e = errno;
+        close(epfd);
+        epfd = -1;
+        return -e;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &breakfd};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev) != 0) {
+        int e = errno;
+        grt__netpoll_fini();
+        return -e;
+    }
+    break_pending = 0;
+    return 0;
+}
+
+void grt__netpoll_fini(void)
+{
+    if (breakfd >= 0)
+        close(breakfd);
+    if (epfd >= 0)
+        close(epfd);
+    breakfd = epfd = -1;
+}
+
+int grt__netpoll_open(int fd, grt__polldesc *pd)
+{
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.ptr = pd,
+    };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        return 0;
+    if (errno == EEXIST) /* registered by an earlier life of this fd number */
+        return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0 ? 0 : -errno;
+    return -errno;
+}
+
+int grt__netpoll_close(int fd)
+{
+    struct epoll_event ev = {0};
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev) == 0 ? 0 : -errno;
+}
+
+void grt__netpoll_break(void)
+{
+    /* One write is enough until the poller drains it. */
+    if (!cas_acqrel(&break_pending, 0, 1))
+        return;
+    uint64_t one = 1;
+    while (write(breakfd, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+}
+
+struct g *grt__netpoll(int64_t delay, int32_t *n)
+{
+    *n = 0;
+    if (epfd < 0)
+        return NULL;
+    int ms;
+    if (delay < 0)
+        ms = -1;
+    else if (delay == 0)
+        ms = 0;
+    else if (delay < 1000000)
+        ms = 1; /* epoll_wait has ms resolution; never spin on sub-ms waits */
+    else if (delay < 1000000LL * 1000000)
+        ms = (int)(delay / 1000000);
+    else
+        ms = 1000000 * 1000; /* about 11 days: the caller will come back */
+    struct epoll_event events[128];
+    int k;
+    for (;;) {
+        k = epoll_wait(epfd, events, 128, ms);
+        if (k >= 0)
+            break;
+        if (errno != EINTR)
+            grt__fatal("epoll_wait failed: errno %d", errno);
+        if (ms > 0)
+            return NULL; /* the caller recomputes its delay */
+    }
+    struct g *head = NULL, *tail = NULL;
+    for (int i = 0; i < k; i++) {
+        struct epoll_event *ev = &events[i];
+        if (ev->events == 0)
+            continue;
+        if (ev->data.ptr == &breakfd) {
+            uint64_t v;
+            while (read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
+            }
+            st_release(&break_pending, 0);
+            continue;
+        }
+        int mode = 0;
+        if (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            mode |= GRT_READ;
+        if (ev->events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+            mode |= GRT_WRITE;
+        if (mode)
+            grt__netpoll_ready(ev->data.ptr, mode, &head, &tail, n);
+    }
+    return head;
+}
