@@ -174,6 +174,7 @@ void grt__p_free_all(void)
 {
     for (int32_t i = 0; i < grt__nallp; i++) {
         struct p *pp = grt__allp[i];
+        grt__timers_forget(pp);
         free(pp->timers);
         free(pp);
     }

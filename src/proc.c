@@ -10,6 +10,7 @@
  * everything and resets the globals, so it can be called again.
  */
 #include "runtime.h"
+#include "sema.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ static int schedinit(const grt_config *cfg, grt_fn main_fn, void *arg)
     grt__sched.stack_size = ssize;
     grt__sched.start_time = grt__nanotime();
     grt__sched.state = RT_RUNNING;
+    grt__sched.worldsema = 1;
     grt__allm = NULL;
     grt__newprocs = 0;
 
@@ -78,10 +80,10 @@ static int schedinit(const grt_config *cfg, grt_fn main_fn, void *arg)
 
     /* The main goroutine: newproc with m0 holding P 0.  runtime not yet
      * "started", so nothing is woken: m0 runs it first. */
-    int rc = grt__newproc(main_fn, arg, NULL);
+    struct g *mg = NULL;
+    int rc = grt__newproc_g(main_fn, arg, NULL, &mg);
     if (rc != 0)
         return rc;
-    struct g *mg = m0->p->runnext;
     mg->is_main = true;
     grt__sched.main_g = mg;
     return 0;
@@ -92,6 +94,7 @@ static int schedinit(const grt_config *cfg, grt_fn main_fn, void *arg)
 static void teardown(void)
 {
     grt__sysmon_stop();
+    grt__preempt_fini();
     /* Threads blocked inside grt_syscall_enter/exit cannot be joined: they
      * leave as soon as their call returns.  The memory they may touch until
      * then (their M, G and stack) is kept: a leak bounded by their number,
@@ -171,6 +174,7 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
         grt__unlock(&run_lock);
         return rc;
     }
+    grt__preempt_init();
     grt__sysmon_start();
     st_release(&grt__sched.main_started, true);
     grt__mstart_m0(grt__m0);
@@ -218,10 +222,14 @@ int grt_procs(int n)
         return -EPERM;
     if (n > GRT_MAX_PROCS)
         n = GRT_MAX_PROCS;
+    /* One stop-the-world at a time: a second caller parks here (giving
+     * up its P, so the first one's stop can complete). */
+    grt__semacquire(&grt__sched.worldsema, false, WAIT_SEMACQUIRE);
     grt__stop_the_world();
     prev = grt__gomaxprocs;
     grt__newprocs = n;
     grt__start_the_world();
+    grt__semrelease(&grt__sched.worldsema, false);
     return prev;
 }
 

@@ -312,7 +312,8 @@ typedef struct grt__sched {
     struct g *main_g;
     bool      foreign_spawn;   /* a foreign thread spawned: no checkdead */
     bool      main_started;    /* atomic: m0 entered the scheduler; wakep allowed */
-    int64_t   nforeign;        /* goroutines spawned from foreign threads */
+    int64_t   nforeign;        /* atomic: goroutines spawned from foreign threads */
+    uint32_t  worldsema;       /* semaphore (count 1): one stop-the-world at a time */
     int64_t   nexited_dead_p;  /* counters folded from destroyed Ps */
     int64_t   ncreated_dead_p;
     int64_t   nhandoff;        /* syscall handoffs (atomic) */
@@ -346,6 +347,16 @@ static inline struct g *grt__curg(void)
     return (gp && gp->m && gp != gp->m->g0) ? gp : NULL;
 }
 
+/* A cooperative preemption point (DESIGN.md section 7): sysmon asked gp
+ * to give up its P (it ran for 10 ms); honour it here, at an entry into
+ * the runtime where gp holds no runtime lock. */
+void grt__preempt_park(void);
+static inline void grt__preempt_point(struct g *gp)
+{
+    if (__builtin_expect(__atomic_load_n(&gp->preempt, __ATOMIC_RELAXED), 0))
+        grt__preempt_park();
+}
+
 /* ------------------------------------------------------------------ */
 /* Internal API                                                        */
 /* ------------------------------------------------------------------ */
@@ -371,6 +382,9 @@ int  grt__syscall_abandon_all(void);
 _Noreturn void grt__execute_from_syscall(struct g *gp);
 _Noreturn void grt__ctx_jump_exit(struct m *mp);
 void grt__preempt_signal(struct m *mp, struct g *gp);
+void grt__preempt_init(void);
+void grt__preempt_fini(void);
+void grt__gopreempt_m(struct g *gp);
 void grt__schedtrace_tick(int64_t now);
 void grt__sysmon_wake(void);
 void grt__sysmon_stop(void);             /* shutdown: join sysmon */
@@ -392,6 +406,8 @@ void      grt__netpoll_inject(struct g *head, int32_t n);
 void grt__checkdead(void);           /* sched.lock held */
 void grt__throw_if(bool cond, const char *what);
 int  grt__newproc(grt_fn fn, void *arg, const grt_attr *attr);
+/* newproc that also hands back the new G (schedinit marks the main one). */
+int  grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out);
 
 /* runq.c: local ring and global queue */
 bool      grt__runq_put(struct p *pp, struct g *gp, bool next);
@@ -473,6 +489,7 @@ bool grt__timer_del(grt__timer *t);
 bool grt__timer_mod(grt__timer *t, int64_t when);
 int64_t grt__timers_run(struct p *pp, int64_t now); /* due timers; next when or 0 */
 void    grt__timers_move(struct p *from, struct p *to); /* procresize */
+void    grt__timers_forget(struct p *pp);               /* teardown */
 int64_t grt__timers_next(void);                     /* earliest when of all Ps, 0 if none */
 void    grt__timer_sleeper_kick(int64_t when);      /* sched.c: a timer at when was added */
 

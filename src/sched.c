@@ -280,6 +280,7 @@ static _Noreturn void execute(struct g *gp, bool inherit)
     gp->m = mp;
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
     st_relaxed(&gp->preempt, false);
+    gp->waitreason = WAIT_NONE;
     if (!inherit)
         inc_owner(&pp->schedtick); /* read by sysmon */
     inc_owner(&pp->nswitch);
@@ -761,17 +762,54 @@ void grt__goready(struct g *gp)
 /* Yield and exit                                                      */
 /* ------------------------------------------------------------------ */
 
+/* Where a goroutine that gave up its P goes.  Go always puts it on the
+ * global queue, which is what makes yielding fair: the yielder goes behind
+ * every goroutine that was waiting anywhere.  While the global queue is
+ * empty the local ring's tail is exactly as fair (the ring is FIFO and
+ * thieves take from it) and keeps sched.lock off the common two-goroutine
+ * yield; as soon as anything waits globally - including overflow from a
+ * full ring - yielders queue behind it there, so no waiter is starved by
+ * yielders cycling through the ring. */
+static void requeue_yielded(struct p *pp, struct g *gp, bool force_global)
+{
+    if (!force_global && ld_relaxed(&grt__sched.runq_size) == 0) {
+        grt__runq_put(pp, gp, false);
+        return;
+    }
+    grt__lock(&grt__sched.lock);
+    grt__globrunq_put(gp);
+    grt__unlock(&grt__sched.lock);
+}
+
 static void gosched_m(struct g *gp)
 {
     struct m *mp = gp->m;
     casgstatus(gp, G_RUNNING, G_RUNNABLE);
     dropg(mp);
-    /* Go puts a yielding G on the global queue.  The tail of the local ring
-     * is just as fair towards the other local Gs (it is FIFO), keeps the
-     * global lock off the yield path, and the global queue still gets its
-     * turn every 61 ticks; thieves take from the ring too. */
-    grt__runq_put(mp->p, gp, false);
+    requeue_yielded(mp->p, gp, false);
     grt__schedule();
+}
+
+/* An involuntary yield (sysmon's request honoured at a scheduling point, or
+ * a signal that interrupted the goroutine): to the global queue, as Go's
+ * gopreempt_m, so the hog goes behind everybody. */
+void grt__gopreempt_m(struct g *gp)
+{
+    struct m *mp = gp->m;
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    gp->waitreason = WAIT_PREEMPTED;
+    dropg(mp);
+    requeue_yielded(mp->p, gp, true);
+    grt__schedule();
+}
+
+void grt__preempt_park(void)
+{
+    struct g *gp = getg();
+    if (gp->m->locks > 0)
+        return; /* asked again at the next point */
+    st_relaxed(&gp->preempt, false);
+    grt__mcall(grt__gopreempt_m);
 }
 
 void grt_yield(void)
@@ -902,7 +940,7 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
     st_release(&gp->status, G_RUNNABLE);
     grt__globrunq_put(gp);
     grt__sched.foreign_spawn = true;
-    grt__sched.nforeign++;
+    st_relaxed(&grt__sched.nforeign, grt__sched.nforeign + 1);
     grt__unlock(&grt__sched.lock);
     fence_seqcst();
     grt__wakep();
@@ -910,6 +948,11 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
 }
 
 int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr)
+{
+    return grt__newproc_g(fn, arg, attr, NULL);
+}
+
+int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
 {
     if (fn == NULL)
         return -EINVAL;
@@ -950,6 +993,8 @@ int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr)
     gp->sched.sp = NULL;
     st_release(&gp->status, G_RUNNABLE); /* was dead or idle: only dumps can see it */
     inc_owner(&pp->ncreated);
+    if (out)
+        *out = gp;
     grt__runq_put(pp, gp, true);
     fence_seqcst(); /* step 1 of the protocol */
     if (likely(ld_relaxed(&grt__sched.main_started)))

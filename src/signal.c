@@ -41,12 +41,3 @@ void grt__signal_m_fini(struct m *mp)
     munmap(mp->sigstack, SIGSTACK_SIZE);
     mp->sigstack = NULL;
 }
-
-/* Asynchronous preemption (SIGURG to the M running gp) is not wired yet:
- * until it is, sysmon's request is the cooperative gp->preempt flag alone,
- * honoured at the goroutine's next scheduling point. */
-void grt__preempt_signal(struct m *mp, struct g *gp)
-{
-    (void)mp;
-    (void)gp;
-}

@@ -23,6 +23,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* A timer whose f is running (TIMER_FIRING) cannot be freed yet: its
+ * firing thread still reads it.  f never blocks, so the wait is short. */
+enum { TIMER_IDLE = 0, TIMER_FIRING = 1 };
+
 static void heap_up(struct grt__timer **h, uint32_t i)
 {
     struct grt__timer *t = h[i];
@@ -75,7 +79,7 @@ static void heap_push(struct p *pp, struct grt__timer *t)
         pp->timers = h;
         pp->timers_cap = cap;
     }
-    t->pp = pp;
+    st_release(&t->pp, pp);
     pp->timers[pp->ntimers] = t;
     heap_up(pp->timers, pp->ntimers++);
     update_timer0(pp);
@@ -91,7 +95,9 @@ static void heap_remove(struct p *pp, struct grt__timer *t)
         heap_down(pp->timers, pp->ntimers, i);
         heap_up(pp->timers, (uint32_t)pp->timers[i]->idx);
     }
-    st_relaxed(&t->pp, NULL);
+    /* release: a deleter that reads NULL without the lock must also see
+     * TIMER_FIRING, stored before this by grt__timers_run */
+    st_release(&t->pp, NULL);
     t->idx = -1;
     update_timer0(pp);
 }
@@ -107,18 +113,28 @@ static struct p *timer_home(void)
 void grt__timer_add(struct grt__timer *t)
 {
     struct p *pp = timer_home();
+    int64_t when = t->when; /* t may fire and be freed once unlocked */
     grt__lock(&pp->timers_lock);
     heap_push(pp, t);
     grt__unlock(&pp->timers_lock);
-    grt__timer_sleeper_kick(t->when);
+    grt__timer_sleeper_kick(when);
+}
+
+
+static void wait_not_firing(struct grt__timer *t)
+{
+    while (ld_acquire(&t->state) == TIMER_FIRING)
+        grt__osyield();
 }
 
 bool grt__timer_del(struct grt__timer *t)
 {
     for (;;) {
         struct p *pp = ld_acquire(&t->pp);
-        if (pp == NULL)
+        if (pp == NULL) {
+            wait_not_firing(t);
             return false;
+        }
         grt__lock(&pp->timers_lock);
         if (t->pp != pp) { /* moved or fired meanwhile */
             grt__unlock(&pp->timers_lock);
@@ -126,6 +142,7 @@ bool grt__timer_del(struct grt__timer *t)
         }
         heap_remove(pp, t);
         grt__unlock(&pp->timers_lock);
+        wait_not_firing(t); /* a ticker may be firing while queued */
         return true;
     }
 }
@@ -151,6 +168,7 @@ int64_t grt__timers_run(struct p *pp, int64_t now)
         void *arg = t->arg;
         uintptr_t seq = t->seq;
         int64_t when = t->when;
+        st_relaxed(&t->state, TIMER_FIRING);
         if (t->period > 0) {
             /* A ticker that fell behind skips the ticks it missed instead
              * of firing them in a burst (Go's behaviour). */
@@ -165,6 +183,9 @@ int64_t grt__timers_run(struct p *pp, int64_t now)
         }
         grt__unlock(&pp->timers_lock);
         f(arg, seq, when);
+        /* release: the owner waiting in grt__timer_del may free t now;
+         * this is the last access to it. */
+        st_release(&t->state, TIMER_IDLE);
         grt__lock(&pp->timers_lock);
     }
     int64_t next = pp->ntimers ? pp->timers[0]->when : 0;
@@ -186,6 +207,21 @@ void grt__timers_move(struct p *from, struct p *to)
     update_timer0(from);
     grt__unlock(&to->timers_lock);
     grt__unlock(&from->timers_lock);
+}
+
+/* Shutdown: the heap is about to be freed; timers still queued (owned by
+ * the program, e.g. a grt_timer it never freed) become unqueued so that a
+ * later grt_timer_stop/free does not touch a dead P. */
+void grt__timers_forget(struct p *pp)
+{
+    grt__lock(&pp->timers_lock);
+    for (uint32_t i = 0; i < pp->ntimers; i++) {
+        st_release(&pp->timers[i]->pp, NULL);
+        pp->timers[i]->idx = -1;
+    }
+    pp->ntimers = 0;
+    update_timer0(pp);
+    grt__unlock(&pp->timers_lock);
 }
 
 int64_t grt__timers_next(void)

@@ -142,4 +142,85 @@ grt__goexit_stub:
     .cfi_endproc
     .size grt__goexit_stub, .-grt__goexit_stub
 
+
+/* Asynchronous preemption (preempt.c).  The SIGURG handler found the
+ * goroutine at a safe point and made it "call" this function: it pushed the
+ * interrupted pc below the 128-byte red zone and pointed rip here.  We save
+ * every register the interrupted code could be using - general, flags, and
+ * the whole extended state (x87, SSE, AVX, ...) with xsave - let the
+ * scheduler run other goroutines, and when resumed put everything back and
+ * return to the interrupted pc with the interrupted sp (ret $128 skips the
+ * red zone the handler stepped over). */
+    .text
+    .globl grt__async_preempt
+    .hidden grt__async_preempt
+    .type grt__async_preempt, @function
+    .p2align 4
+grt__async_preempt:
+    .cfi_startproc
+    pushfq
+    cld                             /* C code may be called with DF clear only */
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rbx                 /* callee-saved: the frame above */
+    subq grt__xsave_size(%rip), %rsp
+    andq $-64, %rsp                 /* xsave needs 64-byte alignment */
+    cmpb $0, grt__xsave_ok(%rip)
+    je 1f
+    /* The header must hold zeros where xsave does not write (XCOMP_BV). */
+    movq $0, 512(%rsp)
+    movq $0, 520(%rsp)
+    movq $0, 528(%rsp)
+    movq $0, 536(%rsp)
+    movq $0, 544(%rsp)
+    movq $0, 552(%rsp)
+    movq $0, 560(%rsp)
+    movq $0, 568(%rsp)
+    movl $-1, %eax
+    movl $-1, %edx
+    xsave64 (%rsp)
+    jmp 2f
+1:  fxsave64 (%rsp)
+2:  call grt__async_preempt_park
+    cmpb $0, grt__xsave_ok(%rip)
+    je 3f
+    movl $-1, %eax
+    movl $-1, %edx
+    xrstor64 (%rsp)
+    jmp 4f
+3:  fxrstor64 (%rsp)
+4:  movq %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    popfq
+    ret $128
+    .cfi_endproc
+    .size grt__async_preempt, .-grt__async_preempt
+
     .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,71 @@
+/*
+ * preempt_arch.c (x86-64) - the architecture half of asynchronous
+ * preemption: reading the interrupted context and redirecting it into
+ * grt__async_preempt (switch.S), and sizing the register save area.
+ */
+#include "runtime.h"
+#include "arch.h"
+#include "preempt.h"
+
+#include <cpuid.h>
+#include <signal.h>
+#include <ucontext.h>
+
+/* Read by switch.S. */
+uint64_t grt__xsave_size = 512;
+uint8_t  grt__xsave_ok;
+
+void grt__async_preempt(void);
+
+bool grt__arch_preempt_supported(void)
+{
+    return true;
+}
+
+void grt__arch_preempt_init(void)
+{
+    unsigned a, b, c, d;
+    grt__xsave_ok = 0;
+    grt__xsave_size = 512 + 64;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return;
+    bool xsave = (c & (1u << 26)) && (c & (1u << 27)); /* XSAVE and OSXSAVE */
+    if (!xsave || __get_cpuid_max(0, NULL) < 0xd)
+        return;
+    __cpuid_count(0xd, 0, a, b, c, d);
+    /* ebx: bytes needed for the features enabled in XCR0 right now. */
+    grt__xsave_size = (uint64_t)b + 64;
+    grt__xsave_ok = 1;
+}
+
+uintptr_t grt__arch_uc_pc(void *ucp)
+{
+    ucontext_t *uc = ucp;
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+}
+
+uintptr_t grt__arch_uc_sp(void *ucp)
+{
+    ucontext_t *uc = ucp;
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+}
+
+/* Bytes of goroutine stack the trampoline needs below the interrupted sp:
+ * red zone, return address, 16 registers, the save area and alignment,
+ * and the scheduler call it makes (mcall saves on this stack too). */
+size_t grt__arch_preempt_stack_need(void)
+{
+    return 128 + 8 + 16 * 8 + (size_t)grt__xsave_size + 64 + 1024;
+}
+
+/* Make the interrupted code call grt__async_preempt: push its pc below the
+ * red zone, as if it had executed a call there. */
+void grt__arch_preempt_inject(void *ucp)
+{
+    ucontext_t *uc = ucp;
+    greg_t *r = uc->uc_mcontext.gregs;
+    uintptr_t sp = (uintptr_t)r[REG_RSP] - 128 - 8;
+    *(uintptr_t *)sp = (uintptr_t)r[REG_RIP];
+    r[REG_RSP] = (greg_t)sp;
+    r[REG_RIP] = (greg_t)(uintptr_t)grt__async_preempt;
+}

@@ -1,0 +1,197 @@
+/*
+ * preempt.c - asynchronous preemption by signal (DESIGN.md section 7).
+ *
+ * A goroutine that runs C code in a loop never reaches a scheduling point,
+ * so the cooperative flag sysmon sets (g->preempt) is not enough.  sysmon
+ * then sends SIGURG to the goroutine's thread.  The handler runs on the M's
+ * signal stack and decides whether the interrupted instruction is a safe
+ * point:
+ *
+ *   - the thread runs a user goroutine (grt__g is not g0) in G_RUNNING and
+ *     preemption was requested (g->preempt);
+ *   - the M holds no runtime lock (m->locks == 0);
+ *   - the pc lies in code known to be preemptible: an executable segment of
+ *     the program or of a library, but not libc, the dynamic loader, the
+ *     sanitizer runtimes, libgcc/libstdc++ (they take locks) and not
+ *     libgrt itself (the runtime's own code manipulates Ps and Gs and must
+ *     never lose its P half-way).  The ranges are computed once per run with
+ *     dl_iterate_phdr; when libgrt is linked statically its code sits in the
+ *     ELF section grt_text, whose bounds the linker provides;
+ *   - there is room on the goroutine's stack for the register save area.
+ *
+ * If so, the handler makes the goroutine "call" grt__async_preempt
+ * (src/arch/<arch>/), which saves every register, parks the goroutine on
+ * the global run queue and later resumes it exactly where it was.  If not,
+ * the flag stays set and sysmon asks again 10 ms later.
+ *
+ * The signal is installed with SA_RESTART | SA_ONSTACK and sent only to a
+ * thread whose P is running a user goroutine, never to one parked in the
+ * runtime or inside grt_syscall_enter/exit (golang/go#38290: users saw
+ * SIGURG as EINTR from their own system calls).  A handler the program had
+ * installed for SIGURG is called for every SIGURG that is not ours.
+ */
+#include "runtime.h"
+#include "arch.h"
+#include "preempt.h"
+
+#include <errno.h>
+#include <link.h>
+#include <signal.h>
+#include <string.h>
+
+
+/* Bounds of libgrt's code when it is linked statically (objcopy renames
+ * its .text to grt_text, see CMakeLists.txt); NULL in the shared build. */
+extern const char __start_grt_text[] __attribute__((weak));
+extern const char __stop_grt_text[] __attribute__((weak));
+
+#define MAX_RANGES 256
+
+struct range {
+    uintptr_t lo, hi;
+};
+
+static struct {
+    struct range good[MAX_RANGES]; /* executable code that may be interrupted */
+    int          ngood;
+    struct range bad[MAX_RANGES];  /* executable code that may not */
+    int          nbad;
+    struct sigaction old;          /* the program's SIGURG action */
+    bool         installed;
+    size_t       stack_need;
+} pre;
+
+static bool name_is_unsafe(const char *name)
+{
+    static const char *const unsafe[] = {
+        "/libc.so", "/ld-linux", "/ld64.so", "/libpthread.so", "/libdl.so", "/libgcc_s.so",
+        "/libstdc++.so", "/libasan.so", "/libtsan.so", "/libubsan.so", "/liblsan.so",
+        "/libgrt.so",
+    };
+    for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)
+        if (strstr(name, unsafe[i]))
+            return true;
+    return false;
+}
+
+static int phdr_visit(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    uintptr_t self = (uintptr_t)&grt__schedule;
+    bool contains_grt = false;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (self >= lo && self < hi)
+            contains_grt = true;
+    }
+    /* In the static build libgrt is inside the program, but its code is in
+     * grt_text, checked separately; the program's own code stays good. */
+    bool grt_object = contains_grt && __start_grt_text == NULL;
+    bool unsafe = grt_object || name_is_unsafe(info->dlpi_name);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        struct range r = {info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
+        if (unsafe && pre.nbad < MAX_RANGES)
+            pre.bad[pre.nbad++] = r;
+        else if (!unsafe && pre.ngood < MAX_RANGES)
+            pre.good[pre.ngood++] = r;
+    }
+    return 0;
+}
+
+static bool pc_preemptible(uintptr_t pc)
+{
+    if (__start_grt_text && pc >= (uintptr_t)__start_grt_text && pc < (uintptr_t)__stop_grt_text)
+        return false;
+    for (int i = 0; i < pre.nbad; i++)
+        if (pc >= pre.bad[i].lo && pc < pre.bad[i].hi)
+            return false;
+    for (int i = 0; i < pre.ngood; i++)
+        if (pc >= pre.good[i].lo && pc < pre.good[i].hi)
+            return true;
+    return false; /* unknown code (JIT, a library loaded later): leave it */
+}
+
+static void chain(int sig, siginfo_t *si, void *ucp)
+{
+    if (pre.old.sa_flags & SA_SIGINFO) {
+        if (pre.old.sa_sigaction)
+            pre.old.sa_sigaction(sig, si, ucp);
+    } else if (pre.old.sa_handler != SIG_DFL && pre.old.sa_handler != SIG_IGN) {
+        pre.old.sa_handler(sig);
+    }
+}
+
+static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
+{
+    int saved_errno = errno;
+    struct g *gp = grt__g;
+    struct m *mp = gp ? gp->m : NULL;
+    bool ours = false;
+    if (mp && gp != mp->g0 && ld_relaxed(&gp->preempt)) {
+        ours = true;
+        if (mp->locks == 0 && ld_relaxed(&gp->status) == G_RUNNING && mp->curg == gp &&
+            !grt__debug.asyncpreemptoff) {
+            uintptr_t pc = grt__arch_uc_pc(ucp), sp = grt__arch_uc_sp(ucp);
+            if (pc_preemptible(pc) && sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi)
+                grt__arch_preempt_inject(ucp);
+        }
+    }
+    if (!ours)
+        chain(sig, si, ucp);
+    errno = saved_errno;
+}
+
+void grt__preempt_init(void)
+{
+    pre.ngood = pre.nbad = 0;
+    pre.installed = false;
+    if (!grt__arch_preempt_supported())
+        return;
+    grt__arch_preempt_init();
+    pre.stack_need = grt__arch_preempt_stack_need();
+    dl_iterate_phdr(phdr_visit, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = sigurg_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigfillset(&sa.sa_mask);
+    pre.installed = sigaction(SIGURG, &sa, &pre.old) == 0;
+}
+
+void grt__preempt_fini(void)
+{
+    if (pre.installed)
+        sigaction(SIGURG, &pre.old, NULL);
+    pre.installed = false;
+}
+
+/* sysmon: gp has run for 10 ms on mp.  Interrupt it if it is running user
+ * code right now (a thread in the runtime or a syscall is left alone). */
+void grt__preempt_signal(struct m *mp, struct g *gp)
+{
+    if (grt__debug.asyncpreemptoff || !pre.installed)
+        return;
+    if (ld_relaxed(&mp->curg) != gp || ld_relaxed(&gp->status) != G_RUNNING)
+        return;
+    struct p *pp = ld_relaxed(&mp->p);
+    if (pp == NULL || ld_relaxed(&pp->status) != P_RUNNING)
+        return;
+    pthread_kill(mp->thread, SIGURG);
+}
+
+/* Called by grt__async_preempt on the goroutine's stack, every register
+ * saved: give the P to someone else. */
+void grt__async_preempt_park(void)
+{
+    struct g *gp = getg();
+    st_relaxed(&gp->preempt, false);
+    inc_owner(&gp->m->p->npreempt);
+    grt__mcall(grt__gopreempt_m);
+}

@@ -1,0 +1,156 @@
+/*
+ * time.c - the program's timers: grt_timer_new (Go's NewTimer/NewTicker)
+ * and grt_timer_func (AfterFunc), built on the runtime timers of timer.c.
+ *
+ * A channel timer owns a channel of capacity 1 whose element is the
+ * int64_t time the timer was due.  Firing is a non-blocking send: if the
+ * previous value was not taken yet, a ticker drops the tick (as Go's does),
+ * so a slow reader sees fewer ticks, never a burst.
+ *
+ * Stop and reset also empty the channel.  That is Go 1.23's guarantee:
+ * after Stop or Reset returns, no value from before the call can be
+ * received, so the classic "if !t.Stop() { <-t.C }" dance is unnecessary
+ * (and harmless: a grt_chan_tryrecv finds nothing).  It holds because
+ * grt__timer_del returns only once a firing in progress has finished.
+ *
+ * A func timer starts fn(arg) in a new goroutine when it fires; firing runs
+ * on the scheduler, which must never block, so fn never runs there.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct grt_timer {
+    grt__timer rt;    /* first: the runtime timer's arg is this struct */
+    grt_chan  *c;     /* channel timers; NULL for func timers */
+    grt_fn     fn;    /* func timers */
+    void      *fnarg;
+};
+
+static void fire_chan(void *arg, uintptr_t seq, int64_t when)
+{
+    (void)seq;
+    struct grt_timer *t = arg;
+    (void)grt_chan_trysend(t->c, &when); /* full: the reader is behind */
+}
+
+static void fire_func(void *arg, uintptr_t seq, int64_t when)
+{
+    (void)seq;
+    (void)when;
+    struct grt_timer *t = arg;
+    /* On the scheduler with a P: the goroutine goes to this P's runnext.
+     * -ENOMEM (no stack credit) can only be dropped: there is nobody to
+     * tell, as with a Go program that cannot grow its heap. */
+    (void)grt__newproc(t->fn, t->fnarg, NULL);
+}
+
+static int64_t due(int64_t delay)
+{
+    int64_t now = grt__nanotime();
+    if (delay <= 0)
+        return now; /* fires at once (API.md) */
+    if (delay > INT64_MAX - now)
+        return INT64_MAX;
+    return now + delay;
+}
+
+static struct grt_timer *timer_alloc(void)
+{
+    if (ld_acquire(&grt__sched.state) != RT_RUNNING) {
+        errno = ESRCH;
+        return NULL;
+    }
+    struct grt_timer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        errno = ENOMEM;
+    return t;
+}
+
+grt_timer *grt_timer_new(int64_t delay, int64_t period)
+{
+    if (period < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct grt_timer *t = timer_alloc();
+    if (t == NULL)
+        return NULL;
+    t->c = grt_chan_make(sizeof(int64_t), 1);
+    if (t->c == NULL) {
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    t->rt.when = due(delay);
+    t->rt.period = period;
+    t->rt.f = fire_chan;
+    t->rt.arg = t;
+    grt__timer_add(&t->rt);
+    return t;
+}
+
+grt_timer *grt_timer_func(int64_t delay, grt_fn fn, void *arg)
+{
+    if (fn == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct grt_timer *t = timer_alloc();
+    if (t == NULL)
+        return NULL;
+    t->fn = fn;
+    t->fnarg = arg;
+    t->rt.when = due(delay);
+    t->rt.f = fire_func;
+    t->rt.arg = t;
+    grt__timer_add(&t->rt);
+    return t;
+}
+
+grt_chan *grt_timer_chan(grt_timer *t)
+{
+    return t ? t->c : NULL;
+}
+
+/* After the timer is out of its heap (and any firing has finished): drop a
+ * value nobody took yet, so none from before a stop/reset is seen. */
+static void drain(struct grt_timer *t)
+{
+    int64_t stale;
+    if (t->c)
+        (void)grt_chan_tryrecv(t->c, &stale);
+}
+
+int grt_timer_stop(grt_timer *t)
+{
+    if (t == NULL)
+        return -EINVAL;
+    bool was = grt__timer_del(&t->rt);
+    drain(t);
+    return was ? 1 : 0;
+}
+
+int grt_timer_reset(grt_timer *t, int64_t delay)
+{
+    if (t == NULL)
+        return -EINVAL;
+    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
+        return -ESRCH;
+    bool was = grt__timer_del(&t->rt);
+    drain(t);
+    t->rt.when = due(delay);
+    grt__timer_add(&t->rt);
+    return was ? 1 : 0;
+}
+
+void grt_timer_free(grt_timer *t)
+{
+    if (t == NULL)
+        return;
+    (void)grt__timer_del(&t->rt);
+    if (t->c)
+        grt_chan_release(t->c);
+    free(t);
+}
