@@ -178,7 +178,7 @@ void grt__preempt_signal(struct m *mp, struct g *gp)
 {
     if (grt__debug.asyncpreemptoff || !pre.installed)
         return;
-    if (ld_relaxed(&mp->curg) != gp || ld_relaxed(&gp->status) != G_RUNNING)
+    if (ld_acquire(&mp->curg) != gp || ld_relaxed(&gp->status) != G_RUNNING)
         return;
     struct p *pp = ld_relaxed(&mp->p);
     if (pp == NULL || ld_relaxed(&pp->status) != P_RUNNING)

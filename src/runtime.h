@@ -189,7 +189,6 @@ typedef struct m {
     uintptr_t   g0_lo;     /* bounds of the thread stack (diagnostics, ASan) */
     uintptr_t   g0_hi;
     void       *race_fiber; /* TSan fiber of the thread itself */
-    void       *race_stale_fiber; /* TSan: g0 fiber to destroy once off it */
     uint32_t    gen;
     int64_t     syscall_when; /* when the current syscall began */
     void      (*mcall_fn)(struct g *gp); /* sanitizer builds: fn of the mcall in flight */

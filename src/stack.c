@@ -308,6 +308,7 @@ void grt__stack_unbind(struct p *pp, struct g *gp)
         return;
     if (s->custom) {
         size_t len = (s->hi - s->lo) + pool.page;
+        grt__race_unmap((void *)(s->lo - pool.page), len);
         munmap((void *)(s->lo - pool.page), len);
         xadd_relaxed(&pool.custom_bytes, -(int64_t)len);
         free(s);
@@ -379,6 +380,7 @@ void grt__stack_fini(bool keep)
 {
     for (struct arena *a = keep ? NULL : pool.arenas; a;) {
         struct arena *next = a->next;
+        grt__race_unmap((void *)a->base, a->len);
         munmap((void *)a->base, a->len);
         free(a);
         a = next;
