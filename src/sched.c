@@ -903,9 +903,17 @@ static void main_exit(struct m *mp)
 /* grt_go from a thread with no P (a thread grt did not create): straight
  * to the global queue, all under sched.lock so that a concurrent shutdown
  * either sees the G or refuses it. */
+/* 0 means the default; anything smaller than the minimum is raised to it
+ * (grt.h), so only an absurdly large request is refused. */
+static size_t stack_size_of(const grt_attr *attr)
+{
+    size_t s = attr ? attr->stack_size : 0;
+    return (s != 0 && s < GRT_STACK_MIN) ? GRT_STACK_MIN : s;
+}
+
 static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
 {
-    size_t ssize = attr ? attr->stack_size : 0;
+    size_t ssize = stack_size_of(attr);
     grt__lock(&grt__sched.lock);
     if (grt__sched.state != RT_RUNNING) {
         grt__unlock(&grt__sched.lock);
@@ -914,7 +922,7 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
     bool custom = ssize != 0 && ssize != grt__sched.stack_size;
     int rc = 0;
     struct g *gp = NULL;
-    if (custom && (ssize < GRT_STACK_MIN || ssize > GRT_STACK_MAX))
+    if (custom && ssize > GRT_STACK_MAX)
         rc = -EINVAL;
     else if (!custom && grt__stack_credit_take(NULL) != 0)
         rc = -ENOMEM;
@@ -963,9 +971,9 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
     if (unlikely(ld_relaxed(&grt__sched.state) != RT_RUNNING))
         return -ESRCH;
 
-    size_t ssize = attr ? attr->stack_size : 0;
+    size_t ssize = stack_size_of(attr);
     bool custom = ssize != 0 && ssize != grt__sched.stack_size;
-    if (custom && (ssize < GRT_STACK_MIN || ssize > GRT_STACK_MAX))
+    if (custom && ssize > GRT_STACK_MAX)
         return -EINVAL;
     if (!custom && grt__stack_credit_take(pp) != 0)
         return -ENOMEM;
