@@ -6,8 +6,8 @@
  * G  goroutine: a function, a stack, a saved context.
  * M  machine: an OS thread.  It runs the scheduler on its g0 stack and user
  *    code on the stacks of the Gs it executes.
- * P  processor: a token of permission to run Go... to run goroutine code,
- *    and the per-CPU state that goes with it (run queue, free lists).
+ * P  processor: the permission to run goroutine code, and the per-CPU
+ *    state that goes with it (run queue, free lists, timers, caches).
  *    There are exactly `procs` Ps.  An M needs a P to run a G.
  *
  * ## The shape of the thing
@@ -88,6 +88,29 @@
  *    middle of a runtime call.
  *  - sched.lock is taken before the gfree lock and the stack pool lock,
  *    never after.
+ *
+ * ## Giving the P up: yield and preemption
+ *
+ * grt_yield puts the caller behind every goroutine that waits.  Go sends
+ * it to the global queue; grt does the same whenever that queue is not
+ * empty, and otherwise uses the tail of the local ring, which is just as
+ * fair (FIFO, and visible to thieves) without taking sched.lock - the
+ * two-goroutine yield loop then costs one CAS.  A goroutine preempted (by
+ * sysmon's flag at a runtime entry, or by SIGURG in its own code: see
+ * preempt.c for the safe-point rules) always goes to the global queue, so
+ * a hog runs again only after everybody else.
+ *
+ * ## Where the time goes when there are many goroutines
+ *
+ * With thousands of goroutines taking turns the scheduler is bound by
+ * memory, not instructions: each switch touches the G record and the top
+ * of the G's stack, neither of which is cached.  Hence: G records are
+ * cache-line aligned with the switch's fields in the first line; stacks
+ * start at a per-goroutine offset (stack_start) so that their tops do not
+ * all fall into the same cache sets; runq_get prefetches the next
+ * goroutine's context while the current one runs; timers are fired in
+ * batches, their deadlines kept in the heap array, with one wake-up per
+ * batch.
  */
 #include "runtime.h"
 #include "arch.h"
