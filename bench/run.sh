@@ -63,7 +63,14 @@ fi
 # Everything comes from Debian's packages; a fresh machine gets what is
 # missing when run.sh runs as root, every apt-get bounded so that a held
 # dpkg lock cannot hang the run.
-BOOST_HDR=/usr/include/boost/fiber/all.hpp
+# Boost.Fiber is there when g++ finds its link library: the headers alone
+# come with libboost1.74-dev, the .so link names with libboost-fiber-dev.
+have_boost() {
+  command -v g++ >/dev/null 2>&1 &&
+    [[ $(g++ -print-file-name=libboost_fiber.so) == /* ]] &&
+    [[ $(g++ -print-file-name=libboost_context.so) == /* ]] &&
+    [ -f /usr/include/boost/fiber/all.hpp ]
+}
 need_pkgs=()
 for want in cmake:cmake gcc:gcc make:make python3:python3 go:golang-go wrk:wrk \
             gnuplot:gnuplot-nox; do
@@ -71,7 +78,7 @@ for want in cmake:cmake gcc:gcc make:make python3:python3 go:golang-go wrk:wrk \
 done
 if [ "${NO_BOOST:-0}" != 1 ]; then
   command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
-  [ -f $BOOST_HDR ] || need_pkgs+=(libboost-fiber-dev)
+  have_boost || need_pkgs+=(libboost-fiber-dev)
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -93,7 +100,7 @@ fi
 HAVE_GO=0; command -v go >/dev/null 2>&1 && HAVE_GO=1
 HAVE_WRK=0; command -v wrk >/dev/null 2>&1 && HAVE_WRK=1
 HAVE_BOOST=0
-[ "${NO_BOOST:-0}" != 1 ] && command -v g++ >/dev/null 2>&1 && [ -f $BOOST_HDR ] && HAVE_BOOST=1
+[ "${NO_BOOST:-0}" != 1 ] && have_boost && HAVE_BOOST=1
 for t in cmake python3 timeout; do
   command -v $t >/dev/null 2>&1 || { log "run.sh: $t is required"; exit 2; }
 done
