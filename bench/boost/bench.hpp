@@ -47,12 +47,20 @@ constexpr std::size_t stack_size = 16 * 1024;
 
 inline fibers::fixedsize_stack stack() { return fibers::fixedsize_stack(stack_size); }
 
-// Start fn(args...) as a detached fiber on a 16 KiB stack.
-template <class Fn, class... Args> void go(Fn &&fn, Args &&...args)
+// Start fn(args...) as a detached fiber on a 16 KiB stack.  launch::post
+// (Boost's default, and what a go statement does) queues it and the caller
+// goes on; launch::dispatch runs it at once and queues the caller.
+template <class Fn, class... Args>
+void go_policy(fibers::launch policy, Fn &&fn, Args &&...args)
 {
-    fibers::fiber(std::allocator_arg, stack(), std::forward<Fn>(fn),
+    fibers::fiber(policy, std::allocator_arg, stack(), std::forward<Fn>(fn),
                   std::forward<Args>(args)...)
         .detach();
+}
+
+template <class Fn, class... Args> void go(Fn &&fn, Args &&...args)
+{
+    go_policy(fibers::launch::post, std::forward<Fn>(fn), std::forward<Args>(args)...);
 }
 
 inline std::int64_t now_ns()
