@@ -172,25 +172,43 @@ struct fired {
     int64_t            when;
 };
 
-/* Take the earliest timer out (or re-arm it, for a ticker); lock held. */
-static void fire_take(struct p *pp, int64_t now, struct fired *out)
+/* Re-arm the earliest timer, a ticker, for its next tick; lock held.  A
+ * ticker that fell behind skips the ticks it missed instead of firing them
+ * in a burst (Go's behaviour): the next tick is always after now. */
+static void ticker_rearm(struct p *pp, struct grt__timer *t, int64_t now)
+{
+    int64_t next = t->when + t->period;
+    if (next <= now)
+        next += t->period * ((now - next) / t->period + 1);
+    t->when = next;
+    pp->timers[0].when = next;
+    heap_down(pp->timers, pp->ntimers, 0);
+    update_timer0(pp);
+}
+
+/* Take the earliest timer out (or re-arm it, for a ticker); lock held.
+ * Returns false when it must not fire now (it was re-armed instead). */
+static bool fire_take(struct p *pp, int64_t now, struct fired *out)
 {
     struct grt__timer *t = pp->timers[0].t;
+    if (t->period > 0 && ld_acquire(&t->state) == TIMER_FIRING) {
+        /* A ticker due again while another M is still delivering its
+         * previous tick (the period is shorter than that M took, e.g. it
+         * was descheduled).  Firing it now would run f twice at once:
+         * ticks could arrive out of order, and the first firing to finish
+         * would mark the timer idle, letting its owner free it under the
+         * second.  The tick is dropped instead, as a ticker drops ticks
+         * its reader is too slow for. */
+        ticker_rearm(pp, t, now);
+        return false;
+    }
     *out = (struct fired){t, t->f, t->arg, t->seq, t->when};
     st_relaxed(&t->state, TIMER_FIRING);
-    if (t->period > 0) {
-        /* A ticker that fell behind skips the ticks it missed instead of
-         * firing them in a burst (Go's behaviour). */
-        int64_t next = out->when + t->period;
-        if (next <= now)
-            next += t->period * ((now - next) / t->period + 1);
-        t->when = next;
-        pp->timers[0].when = next;
-        heap_down(pp->timers, pp->ntimers, 0);
-        update_timer0(pp);
-    } else {
+    if (t->period > 0)
+        ticker_rearm(pp, t, now);
+    else
         heap_remove(pp, t);
-    }
+    return true;
 }
 
 int64_t grt__timers_run(struct p *pp, int64_t now)
@@ -203,7 +221,8 @@ int64_t grt__timers_run(struct p *pp, int64_t now)
         int n = 0;
         grt__lock(&pp->timers_lock);
         while (n < FIRE_BATCH && pp->ntimers > 0 && pp->timers[0].when <= now)
-            fire_take(pp, now, &batch[n++]);
+            if (fire_take(pp, now, &batch[n]))
+                n++;
         int64_t next = pp->ntimers ? pp->timers[0].when : 0;
         grt__unlock(&pp->timers_lock);
         if (n == 0)
