@@ -65,7 +65,7 @@ static void exitsyscall0(struct g *gp)
 {
     struct m *mp = gp->m;
     grt__casgstatus(gp, G_SYSCALL, G_RUNNABLE);
-    mp->curg = NULL;
+    st_relaxed(&mp->curg, NULL); /* sysmon reads it (preempt_one) */
     gp->m = NULL;
     grt__lock(&grt__sched.lock);
     struct p *pp = grt__sched.state == RT_RUNNING && !grt__sched.gcwaiting ? grt__pidleget() : NULL;
