@@ -69,6 +69,7 @@ typedef struct {
     size_t     n;
     ssize_t    result;
     int64_t    done_at;
+    atomic_int started; /* about to make the call */
     atomic_int done;
     grt_chan  *fin;     /* signalled when finished */
 } call_arg;
@@ -77,6 +78,7 @@ static void call_fn(void *p)
 {
     call_arg *a = p;
     static char sink[1 << 16];
+    atomic_store(&a->started, 1);
     switch (a->op) {
     case OP_READ:
         a->result = grt_read(a->fd, sink, sizeof sink);
@@ -102,10 +104,25 @@ static void call_start(call_arg *a, int op, int fd)
     a->op = op;
     a->fd = fd;
     a->result = 0;
+    atomic_store(&a->started, 0);
     atomic_store(&a->done, 0);
     a->fin = grt_chan_make(0, 1);
     CHECK(a->fin != NULL);
     CHECK_EQ(grt_go(call_fn, a), 0);
+}
+
+/* Start the call and give it time to block in it: the goroutine has
+ * reached the call, and 50 ms later it has not returned. */
+static void call_start_blocked(call_arg *a, int op, int fd)
+{
+    call_start(a, op, fd);
+    int64_t t0 = grt_now();
+    while (!atomic_load(&a->started)) {
+        CHECK_LT(grt_now() - t0, 10 * LATE_SLACK);
+        grt_sleep(1 * MS);
+    }
+    grt_sleep(50 * MS);
+    CHECK_EQ(atomic_load(&a->done), 0);
 }
 
 static void call_wait(call_arg *a)
@@ -153,10 +170,9 @@ static void check_read_deadline(void)
 
     /* extended while a reader waits: the old deadline does not count */
     call_arg r = {0};
-    CHECK_EQ(grt_set_deadline(s, grt_now() + 50 * MS, GRT_FOREVER), 0);
-    call_start(&r, OP_READ, s);
-    grt_sleep(10 * MS);
-    int64_t later = grt_now() + 250 * MS;
+    CHECK_EQ(grt_set_deadline(s, grt_now() + 300 * MS, GRT_FOREVER), 0);
+    call_start_blocked(&r, OP_READ, s);
+    int64_t later = grt_now() + 400 * MS;
     CHECK_EQ(grt_set_deadline(s, later, GRT_FOREVER), 0);
     call_wait(&r);
     CHECK_EQ(r.result, -ETIMEDOUT);
@@ -164,9 +180,7 @@ static void check_read_deadline(void)
 
     /* moved into the past while a reader waits: it wakes at once */
     CHECK_EQ(grt_set_deadline(s, GRT_FOREVER, GRT_FOREVER), 0);
-    call_start(&r, OP_READ, s);
-    grt_sleep(20 * MS);
-    CHECK_EQ(atomic_load(&r.done), 0); /* it is blocked */
+    call_start_blocked(&r, OP_READ, s);
     t0 = grt_now();
     CHECK_EQ(grt_set_deadline(s, t0 - 1, GRT_FOREVER), 0);
     call_wait(&r);
@@ -175,9 +189,7 @@ static void check_read_deadline(void)
 
     /* cleared: reads block again (until data) */
     CHECK_EQ(grt_set_deadline(s, GRT_FOREVER, GRT_FOREVER), 0);
-    call_start(&r, OP_READ, s);
-    grt_sleep(30 * MS);
-    CHECK_EQ(atomic_load(&r.done), 0);
+    call_start_blocked(&r, OP_READ, s);
     CHECK_EQ(grt_write(c, "late", 4), 4);
     call_wait(&r);
     CHECK_EQ(r.result, 4);
@@ -225,9 +237,7 @@ static void check_close_wakes(void)
 
     /* a blocked reader */
     call_arg r = {0};
-    call_start(&r, OP_READ, s);
-    grt_sleep(20 * MS);
-    CHECK_EQ(atomic_load(&r.done), 0);
+    call_start_blocked(&r, OP_READ, s);
     CHECK_EQ(grt_close(s), 0);
     call_wait(&r);
     CHECK_EQ(r.result, -ECANCELED);
@@ -246,9 +256,7 @@ static void check_close_wakes(void)
     char *p = calloc(1, big);
     CHECK(p != NULL);
     call_arg w = {.data = p, .n = big};
-    call_start(&w, OP_WRITE, c);
-    grt_sleep(50 * MS);
-    CHECK_EQ(atomic_load(&w.done), 0);
+    call_start_blocked(&w, OP_WRITE, c);
     CHECK_EQ(grt_close(c), 0);
     call_wait(&w);
     /* the bytes it got into the buffers, or -ECANCELED if none */
@@ -260,9 +268,7 @@ static void check_close_wakes(void)
     int lfd = grt_listen("tcp", "127.0.0.1:0");
     CHECK_GE(lfd, 0);
     call_arg a = {0};
-    call_start(&a, OP_ACCEPT, lfd);
-    grt_sleep(20 * MS);
-    CHECK_EQ(atomic_load(&a.done), 0);
+    call_start_blocked(&a, OP_ACCEPT, lfd);
     CHECK_EQ(grt_close(lfd), 0);
     call_wait(&a);
     CHECK_EQ(a.result, -ECANCELED);
@@ -334,8 +340,7 @@ static void check_disconnect(void)
 
     /* reset while the server is blocked reading */
     tcp_pair(&c, &s);
-    call_start(&r, OP_READ, s);
-    grt_sleep(20 * MS);
+    call_start_blocked(&r, OP_READ, s);
     struct linger lg = {1, 0};
     CHECK_EQ(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
     CHECK_EQ(grt_close(c), 0);
