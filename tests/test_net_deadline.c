@@ -19,6 +19,11 @@
  *  - grt_close of an fd that is not open: -EBADF; of a foreign fd: 0;
  *  - grt_dial to a closed port: -ECONNREFUSED;
  *  - "unix" sockets (a path and the abstract namespace) carry data;
+ *  - "tcp6" on [::1] (when the machine has IPv6);
+ *  - a dial whose SYN is never answered (a listener with a full backlog)
+ *    ends at its deadline with -ETIMEDOUT, not early;
+ *  - a regular file goes through the blocking path: reads, writes,
+ *    grt_wait_fd says ready, grt_close closes it;
  *  - bad network names and addresses: -EINVAL; an unknown host: an error;
  *  - outside a goroutine, a read that would park is -EPERM.
  */
@@ -510,6 +515,106 @@ static void check_unix(void)
     unix_roundtrip(path);
 }
 
+/* --- tcp6 ---------------------------------------------------------------- */
+
+static void check_tcp6(void)
+{
+    int lfd = grt_listen("tcp6", "[::1]:0");
+    if (lfd == -EADDRNOTAVAIL || lfd == -EAFNOSUPPORT || lfd == -ENOENT) {
+        printf("no IPv6 loopback here (%s): tcp6 not checked\n", strerror(-lfd));
+        return;
+    }
+    CHECK_GE(lfd, 0);
+    struct sockaddr_in6 sin6;
+    socklen_t len = sizeof sin6;
+    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin6, &len), 0);
+    CHECK_EQ(sin6.sin6_family, AF_INET6);
+    char addr[64];
+    snprintf(addr, sizeof addr, "[::1]:%d", ntohs(sin6.sin6_port));
+    int c = grt_dial("tcp6", addr, grt_now() + 5000 * MS);
+    CHECK_GE(c, 0);
+    int s = grt_accept(lfd, NULL, NULL);
+    CHECK_GE(s, 0);
+    char b[4];
+    CHECK_EQ(grt_write(c, "v6", 2), 2);
+    CHECK_EQ(grt_read(s, b, sizeof b), 2);
+    CHECK_EQ(memcmp(b, "v6", 2), 0);
+    /* a v6 address is no tcp4 address */
+    CHECK_LT(grt_dial("tcp4", addr, grt_now() + 5000 * MS), 0);
+    CHECK_EQ(grt_close(c), 0);
+    CHECK_EQ(grt_close(s), 0);
+    CHECK_EQ(grt_close(lfd), 0);
+}
+
+/* --- a dial that is never answered ---------------------------------------- */
+
+static void check_dial_timeout(void)
+{
+    /* A listener made by hand with the smallest backlog: once the queue is
+     * full the kernel drops further SYNs, so a connect just waits. */
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK_GE(lfd, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_EQ(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    CHECK_EQ(listen(lfd, 0), 0);
+    socklen_t len = sizeof sin;
+    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    int fds[16], nfd = 0;
+    int r = 0;
+    int64_t deadline = 0;
+    for (int i = 0; i < 16; i++) {
+        deadline = grt_now() + 200 * MS;
+        r = grt_dial("tcp", addr, deadline);
+        if (r < 0)
+            break;
+        fds[nfd++] = r;
+    }
+    CHECK_EQ(r, -ETIMEDOUT);
+    CHECK_GE(grt_now(), deadline);
+    CHECK_LT(grt_now(), deadline + LATE_SLACK);
+    /* a deadline already passed: do not even wait for the handshake */
+    int64_t t0 = grt_now();
+    r = grt_dial("tcp", addr, t0 - 1);
+    CHECK_EQ(r, -ETIMEDOUT);
+    CHECK_LT(grt_now() - t0, LATE_SLACK);
+    for (int i = 0; i < nfd; i++)
+        CHECK_EQ(grt_close(fds[i]), 0);
+    CHECK_EQ(close(lfd), 0);
+}
+
+/* --- regular files ----------------------------------------------------------- */
+
+static void check_regular_file(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/grt-test-file-%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK_GE(fd, 0);
+    CHECK_EQ(unlink(path), 0);
+    static char big[1 << 20];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)(i * 7);
+    CHECK_EQ(grt_write(fd, big, sizeof big), (ssize_t)sizeof big);
+    CHECK_EQ(grt_wait_fd(fd, GRT_READ | GRT_WRITE, 0), GRT_READ | GRT_WRITE);
+    CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+    static char back[1 << 20];
+    size_t got = 0;
+    ssize_t r;
+    while ((r = grt_read(fd, back + got, sizeof back - got)) > 0)
+        got += (size_t)r;
+    CHECK_EQ(r, 0); /* EOF */
+    CHECK_EQ(got, sizeof big);
+    CHECK_EQ(memcmp(big, back, sizeof big), 0);
+    /* still a plain blocking descriptor */
+    CHECK_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    CHECK_EQ(grt_close(fd), 0);
+    CHECK_EQ(fcntl(fd, F_GETFD), -1);
+    CHECK_EQ(grt_close(fd), -EBADF);
+}
+
 /* --- outside a goroutine --------------------------------------------------- */
 
 static int foreign_fd, foreign_peer;
@@ -555,6 +660,9 @@ static void main_fn(void *arg)
     check_wait_fd();
     check_errors();
     check_unix();
+    check_tcp6();
+    check_dial_timeout();
+    check_regular_file();
     check_foreign();
 }
 
