@@ -38,7 +38,7 @@ static void yielder(void *arg)
     }
 }
 
-static void spinner(void *arg)
+static __attribute__((unused)) void spinner(void *arg)
 {
     (void)arg;
     /* No grt call at all: only asynchronous preemption gets the P back.
