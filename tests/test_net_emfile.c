@@ -53,8 +53,8 @@ static void free_slots(int k)
         CHECK_EQ(close(fill[--nfill]), 0);
 }
 
-/* Dial from a separate process?  No: the client socket needs a slot in
- * this process too, so slots are freed one at a time for each dial. */
+/* A client in this same process: its socket takes a descriptor slot too,
+ * so the callers free exactly one slot before each dial. */
 static int dial_one(void)
 {
     int c = grt_dial("tcp", address, grt_now() + 10000 * MS);
