@@ -21,6 +21,7 @@
  */
 #include "grt_test.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -510,6 +511,53 @@ static void check_tiny_tickers(void)
     CHECK_EQ(grt_waitgroup_wait(&wg), 0);
 }
 
+/* --- from a thread that is not a goroutine ----------------------------- */
+
+static void *foreign_timers(void *arg)
+{
+    grt_chan *done = arg;
+    /* a channel timer made, reset and polled by a plain thread */
+    int64_t a = grt_now();
+    grt_timer *t = grt_timer_new(1000 * MS, 0);
+    CHECK(t != NULL);
+    CHECK_EQ(grt_timer_reset(t, 5 * MS), 1);
+    int64_t v;
+    int r;
+    while ((r = grt_chan_tryrecv(grt_timer_chan(t), &v)) == -EAGAIN) {
+        CHECK_LT(grt_now() - a, 10 * LATE_SLACK);
+        grt_sleep(1 * MS); /* a thread sleep */
+    }
+    CHECK_EQ(r, 0);
+    CHECK_GE(v, a + 5 * MS);
+    CHECK_EQ(grt_timer_stop(t), 0);
+    grt_timer_free(t);
+    /* an AfterFunc whose fn signals the goroutine waiting in main */
+    static func_arg fa;
+    memset(&fa, 0, sizeof fa);
+    fa.done = done;
+    t = grt_timer_func(2 * MS, func_fn, &fa);
+    CHECK(t != NULL);
+    return t;
+}
+
+static void check_foreign(void)
+{
+    grt_chan *done = grt_chan_make(0, 1);
+    CHECK(done != NULL);
+    pthread_t th;
+    CHECK_EQ(pthread_create(&th, NULL, foreign_timers, done), 0);
+    void *t;
+    /* The join blocks this thread while the other thread needs timers to
+     * run: with procs=1 only a P handed off from a syscall can run them. */
+    grt_syscall_enter();
+    int r = pthread_join(th, &t);
+    grt_syscall_exit();
+    CHECK_EQ(r, 0);
+    CHECK_EQ(grt_chan_recv(done, NULL), 0);
+    grt_timer_free(t);
+    grt_chan_release(done);
+}
+
 /* --- bad input ------------------------------------------------------------ */
 
 static void check_bad_input(void)
@@ -540,6 +588,7 @@ static void main_fn(void *arg)
     check_ticker();
     check_stop_reset();
     check_func();
+    check_foreign();
     check_races();
     check_tiny_tickers();
     leftover = grt_timer_new(3600 * 1000 * MS, 0);
