@@ -139,6 +139,12 @@ static bool pc_preemptible(uintptr_t pc)
 static bool in_call_stub(uintptr_t sp)
 {
     uintptr_t ret = *(const uintptr_t *)sp;
+    /* A goroutine's own function returns into the goexit stub (the first
+     * frame, arch.h), which is runtime code; but a leaf function that
+     * spins without pushing anything keeps that word at sp for good, so
+     * it would never be preempted.  No PLT stub returns there. */
+    if (ret == (uintptr_t)grt__goexit_stub)
+        return false;
     if (__start_grt_text && ret >= (uintptr_t)__start_grt_text && ret < (uintptr_t)__stop_grt_text)
         return true;
     for (int i = 0; i < pre.nbad; i++)
