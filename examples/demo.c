@@ -1,16 +1,26 @@
 /*
- * demo: a million goroutines in a C program.
+ * demo: a tour of grt in one program.
  *
  *   ./demo [goroutines] [procs]      (defaults: 1000000, all CPUs)
  *
- * The main goroutine spawns the goroutines as fast as it can.  Each one does
- * a little arithmetic and notes which OS thread ran it (every thread gets a
- * small index the first time one of our goroutines runs on it).  Main waits
- * for all of them, then shows how the work spread over the threads, how
- * long it took, and the runtime's own counters (grt_stats_get).
+ *  1. A million goroutines: main spawns them as fast as it can; each does a
+ *     little arithmetic and notes which OS thread ran it.  We show how the
+ *     work spread over the threads and how long it took.
+ *  2. skynet: a tree of 1,000,000 goroutines talking over channels.
+ *  3. A channel pipeline: generator -> squarer -> summer.
+ *  4. The echo server (as examples/echo) on 127.0.0.1, and a burst of
+ *     client goroutines, each checking its echoes.
+ *  5. A goroutine spinning in a loop with no calls at all, on one P: the
+ *     runtime preempts it (SIGURG) so that another goroutine still runs.
+ *  6. The runtime's counters (grt_stats_get).
+ *  7. An execution trace of part 3 and 4 (grt_trace_start/stop), written to
+ *     demo-trace.json, which ui.perfetto.dev opens.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -96,12 +106,224 @@ static void print_stats(void)
            (double)s.stack_reserved / (1 << 20), (double)s.stack_resident / (1 << 20));
 }
 
+/* --- 2. skynet ----------------------------------------------------------- */
+
+struct sky {
+    int64_t   num, size;
+    grt_chan *out;
+};
+
+static void skynet(void *arg)
+{
+    struct sky *me = arg;
+    int64_t sum = 0;
+    if (me->size == 1) {
+        sum = me->num;
+    } else {
+        grt_chan *c = grt_chan_make(sizeof(int64_t), 0);
+        int64_t sub = me->size / 10;
+        struct sky kids[10];
+        for (int i = 0; i < 10; i++) {
+            kids[i] = (struct sky){me->num + i * sub, sub, c};
+            if (grt_go(skynet, &kids[i]) != 0)
+                abort();
+        }
+        for (int i = 0; i < 10; i++) {
+            int64_t v;
+            grt_chan_recv(c, &v);
+            sum += v;
+        }
+        grt_chan_release(c);
+    }
+    grt_chan_send(me->out, &sum);
+}
+
+static void tour_skynet(void)
+{
+    grt_chan *out = grt_chan_make(sizeof(int64_t), 0);
+    struct sky root = {0, 1000000, out};
+    int64_t t0 = grt_now(), sum;
+    grt_go(skynet, &root);
+    grt_chan_recv(out, &sum);
+    grt_chan_release(out);
+    printf("\n2. skynet: 1,111,111 goroutines in a tree of channels, sum %" PRId64
+           " (want 499999500000) in %.1f ms\n",
+           sum, ms(grt_now() - t0));
+}
+
+/* --- 3. a pipeline ---------------------------------------------------------- */
+
+#define PIPE_N 200000
+
+static void generator(void *arg)
+{
+    grt_chan *out = arg;
+    for (int64_t i = 1; i <= PIPE_N; i++)
+        grt_chan_send(out, &i);
+    grt_chan_close(out);
+}
+
+struct stage {
+    grt_chan *in, *out;
+};
+
+static void squarer(void *arg)
+{
+    struct stage *st = arg;
+    int64_t v;
+    while (grt_chan_recv(st->in, &v) == 0) {
+        v *= v;
+        grt_chan_send(st->out, &v);
+    }
+    grt_chan_close(st->out);
+}
+
+static void tour_pipeline(void)
+{
+    grt_chan *a = grt_chan_make(sizeof(int64_t), 64), *b = grt_chan_make(sizeof(int64_t), 64);
+    struct stage st = {a, b};
+    int64_t t0 = grt_now(), sum = 0, v;
+    grt_go(generator, a);
+    grt_go(squarer, &st);
+    while (grt_chan_recv(b, &v) == 0) /* -EPIPE once closed and drained */
+        sum += v;
+    int64_t want = (int64_t)PIPE_N * (PIPE_N + 1) * (2 * PIPE_N + 1) / 6;
+    printf("\n3. pipeline generator -> squarer -> summer: %d values, sum of squares %" PRId64
+           " (%s) in %.1f ms\n",
+           PIPE_N, sum, sum == want ? "right" : "WRONG", ms(grt_now() - t0));
+    grt_chan_release(a);
+    grt_chan_release(b);
+}
+
+/* --- 4. the echo server and a burst of clients ---------------------------- */
+
+#define CLIENTS 1000
+#define MESSAGES 20
+
+static grt_waitgroup clients_done;
+static atomic_llong echo_ok, echo_bad;
+static int echo_port;
+
+static void echo_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[4096];
+    ssize_t r;
+    while ((r = grt_read(fd, buf, sizeof buf)) > 0)
+        if (grt_write(fd, buf, (size_t)r) != r)
+            break;
+    grt_close(fd);
+}
+
+static void echo_acceptor(void *arg)
+{
+    int lfd = (int)(intptr_t)arg;
+    int fd;
+    while ((fd = grt_accept(lfd, NULL, NULL)) >= 0 || fd == -EMFILE || fd == -ENFILE) {
+        if (fd < 0)
+            grt_sleep(1000000); /* out of descriptors: a client will leave */
+        else if (grt_go(echo_conn, (void *)(intptr_t)fd) != 0)
+            grt_close(fd);
+    }
+}
+
+static void echo_client(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", echo_port);
+    int fd = grt_dial("tcp", addr, grt_now() + 10000000000LL);
+    if (fd < 0) {
+        atomic_fetch_add(&echo_bad, 1);
+        grt_waitgroup_done(&clients_done);
+        return;
+    }
+    for (int m = 0; m < MESSAGES; m++) {
+        char msg[64], back[64];
+        int len = snprintf(msg, sizeof msg, "client %d message %d", id, m);
+        ssize_t got = 0;
+        if (grt_write(fd, msg, (size_t)len) != len)
+            break;
+        while (got < len) {
+            ssize_t r = grt_read(fd, back + got, (size_t)(len - got));
+            if (r <= 0)
+                break;
+            got += r;
+        }
+        if (got == len && memcmp(msg, back, (size_t)len) == 0)
+            atomic_fetch_add(&echo_ok, 1);
+        else
+            atomic_fetch_add(&echo_bad, 1);
+    }
+    grt_close(fd);
+    grt_waitgroup_done(&clients_done);
+}
+
+static void tour_echo(void)
+{
+    int lfd = grt_listen("tcp", "127.0.0.1:0");
+    if (lfd < 0) {
+        printf("\n4. echo server: grt_listen: %s (skipped)\n", strerror(-lfd));
+        return;
+    }
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    getsockname(lfd, (struct sockaddr *)&sa, &sl);
+    echo_port = ntohs(sa.sin_port);
+    grt_go(echo_acceptor, (void *)(intptr_t)lfd);
+    int64_t t0 = grt_now();
+    grt_waitgroup_add(&clients_done, CLIENTS);
+    for (int i = 0; i < CLIENTS; i++)
+        grt_go(echo_client, (void *)(intptr_t)i);
+    grt_waitgroup_wait(&clients_done);
+    printf("\n4. echo server on 127.0.0.1:%d: %d client goroutines x %d messages: %lld echoed "
+           "right, %lld wrong, in %.1f ms\n   (every connection is a goroutine doing plain "
+           "blocking-style reads; no thread waits on the network)\n",
+           echo_port, CLIENTS, MESSAGES, (long long)atomic_load(&echo_ok),
+           (long long)atomic_load(&echo_bad), ms(grt_now() - t0));
+    grt_close(lfd); /* the acceptor wakes with -ECANCELED and returns */
+}
+
+/* --- 5. preemption ---------------------------------------------------------- */
+
+static atomic_int stop_spinning;
+static atomic_llong spins;
+
+static void spinner(void *arg)
+{
+    (void)arg;
+    /* No call, no yield: only a signal can take the P away from this. */
+    while (!atomic_load_explicit(&stop_spinning, memory_order_relaxed))
+        atomic_fetch_add_explicit(&spins, 1, memory_order_relaxed);
+}
+
+static void tour_preempt(void)
+{
+    int prev = grt_procs(1);
+    grt_stats s0, s1;
+    grt_stats_get(&s0);
+    atomic_store(&stop_spinning, 0);
+    grt_go(spinner, NULL);
+    grt_yield(); /* let it start: now it holds the only P */
+    int64_t t0 = grt_now();
+    grt_sleep(50 * 1000000); /* needs the P back to return */
+    int64_t slept = grt_now() - t0;
+    atomic_store(&stop_spinning, 1);
+    grt_stats_get(&s1);
+    printf("\n5. preemption: one P, a goroutine spinning with no calls (%lld spins); main's 50 ms "
+           "sleep returned after %.1f ms, %lld preemptions\n",
+           (long long)atomic_load(&spins), ms(slept), (long long)(s1.preemptions - s0.preemptions));
+    grt_yield(); /* let the spinner see the flag and exit */
+    grt_procs(prev);
+}
+
 static void demo_main(void *arg)
 {
     (void)arg;
     int procs = grt_procs(0);
-    printf("grt demo: %" PRId64 " goroutines on %d P%s (GOMAXPROCS)\n\n", n_goroutines, procs,
+    printf("grt demo: a tour of goroutines in C, on %d P%s (GOMAXPROCS)\n\n", procs,
            procs == 1 ? "" : "s");
+    printf("1. %" PRId64 " goroutines\n", n_goroutines);
 
     int64_t t0 = grt_now();
     int64_t failed = 0;
@@ -153,6 +375,17 @@ static void demo_main(void *arg)
     if (procs > 1)
         printf("  (main spends its time spawning on one P; the other Ps take the goroutines\n"
                "   from its run queue and the global queue, so they run most of them)\n");
+
+    tour_skynet();
+    int tr = grt_trace_start("demo-trace.json");
+    tour_pipeline();
+    tour_echo();
+    if (tr == 0 && grt_trace_stop() == 0)
+        printf("\n   parts 3 and 4 were traced to demo-trace.json: open https://ui.perfetto.dev and "
+               "drop the file on it\n   (a track per P, a slice per goroutine run, instants for "
+               "create/block/unblock/steal/preempt)\n");
+    tour_preempt();
+    printf("\n6.");
     print_stats();
 }
 
