@@ -507,6 +507,7 @@ typedef struct grt__debug {
     int32_t schedtrace;      /* ms, 0 off */
     int32_t scheddetail;
     int32_t asyncpreemptoff;
+    int32_t preemptstress;   /* us; testing: preempt every running G this often */
 } grt__debug_t;
 extern grt__debug_t grt__debug;
 void grt__parse_env(void);

@@ -809,6 +809,7 @@ void grt__preempt_park(void)
     if (gp->m->locks > 0)
         return; /* asked again at the next point */
     st_relaxed(&gp->preempt, false);
+    inc_owner(&gp->m->p->npreempt); /* stats: cooperative ones count too */
     grt__mcall(grt__gopreempt_m);
 }
 
