@@ -70,6 +70,9 @@ static bool name_is_unsafe(const char *name)
         "/libc.so", "/ld-linux", "/ld64.so", "/libpthread.so", "/libdl.so", "/libgcc_s.so",
         "/libstdc++.so", "/libasan.so", "/libtsan.so", "/libubsan.so", "/liblsan.so",
         "/libgrt.so",
+        /* The vDSO: clock_gettime is called from inside the runtime (via
+         * libc), so a pc there may have runtime frames right above it. */
+        "linux-vdso.so", "linux-gate.so",
     };
     for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)
         if (strstr(name, unsafe[i]))

@@ -95,6 +95,7 @@ static void teardown(void)
 {
     grt__sysmon_stop();
     grt__preempt_fini();
+    grt__signal_fini();
     /* Threads blocked inside grt_syscall_enter/exit cannot be joined: they
      * leave as soon as their call returns.  The memory they may touch until
      * then (their M, G and stack) is kept: a leak bounded by their number,
@@ -174,6 +175,7 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
         grt__unlock(&run_lock);
         return rc;
     }
+    grt__signal_init();
     grt__preempt_init();
     grt__sysmon_start();
     st_release(&grt__sched.main_started, true);

@@ -392,6 +392,12 @@ void grt__allg_each(void (*fn)(struct g *gp, void *arg), void *arg);
 void grt__dump_goroutines(int fd);       /* debug.c */
 void grt__signal_m_init(struct m *mp);   /* signal.c: per-M signal stack */
 void grt__signal_m_fini(struct m *mp);
+void grt__signal_init(void);             /* signal.c: SIGSEGV/SIGBUS/SIGQUIT */
+void grt__signal_fini(void);
+/* The dump for signal handlers: gp (may be NULL) was interrupted at pc
+ * with frame pointer fp; its frames are walked from there. */
+void grt__dump_goroutines_interrupted(int fd, struct g *gp, uintptr_t pc, uintptr_t fp);
+void grt__allg_each_nolock(void (*fn)(struct g *gp, void *arg), void *arg);
 /* sudog.c */
 void grt__sudogcache_flush(struct p *pp);
 void grt__sudog_fini(void);
