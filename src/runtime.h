@@ -264,6 +264,8 @@ typedef struct p {
     /* Counters, written by the owner only, read racily for stats. */
     int64_t ncreated, nexited; /* goroutines spawned / exited on this P */
     int64_t nswitch, nsteal, npreempt;
+
+    struct grt__tracebuf *trace; /* execution trace buffer (trace.c), owner only */
 } p_t;
 
 /* ------------------------------------------------------------------ */
@@ -498,6 +500,18 @@ void    grt__timers_move(struct p *from, struct p *to); /* procresize */
 void    grt__timers_forget(struct p *pp);               /* teardown */
 int64_t grt__timers_next(void);                     /* earliest when of all Ps, 0 if none */
 void    grt__timer_sleeper_kick(int64_t when);      /* sched.c: a timer at when was added */
+
+/* trace.c: the execution trace.  Every hook is behind grt__tracing(): a
+ * relaxed load and a branch predicted not taken while tracing is off. */
+extern uint32_t grt__trace_on;
+#define grt__tracing() unlikely(ld_relaxed(&grt__trace_on))
+enum { GRT_TR_CREATE, GRT_TR_UNBLOCK, GRT_TR_SYSCALL_ENTER, GRT_TR_SYSCALL_EXIT, GRT_TR_STEAL };
+void grt__trace_go_start(struct p *pp, struct g *gp); /* execute */
+void grt__trace_go_end(struct p *pp, struct g *gp);   /* dropg: status says why */
+void grt__trace_event(struct p *pp, int what, uint64_t g, uint32_t arg); /* pp NULL: no P */
+void grt__trace_syscall_exit(struct g *gp);
+void grt__trace_env_start(void);  /* grt_run: GRT_TRACE */
+void grt__trace_shutdown(void);   /* grt_run end: flush */
 
 /* misc.c */
 int64_t  grt__nanotime(void);

@@ -284,6 +284,8 @@ static _Noreturn void execute(struct g *gp, bool inherit)
     if (!inherit)
         inc_owner(&pp->schedtick); /* read by sysmon */
     inc_owner(&pp->nswitch);
+    if (grt__tracing())
+        grt__trace_go_start(pp, gp);
     if (gp->stack == NULL)
         grt__stack_bind(pp, gp);
     if (gp->sched.sp == NULL) {
@@ -305,6 +307,8 @@ _Noreturn void grt__execute_from_syscall(struct g *gp)
 /* Detach the current G from the M (on g0). */
 static inline void dropg(struct m *mp)
 {
+    if (grt__tracing())
+        grt__trace_go_end(mp->p, mp->curg);
     mp->curg->m = NULL;
     st_relaxed(&mp->curg, NULL);
 }
@@ -388,6 +392,8 @@ static struct g *steal_work(struct p *pp)
             struct g *gp = grt__runq_steal(pp, p2, last);
             if (gp) {
                 inc_owner(&pp->nsteal);
+                if (grt__tracing())
+                    grt__trace_event(pp, GRT_TR_STEAL, gp->goid, (uint32_t)p2->id);
                 return gp;
             }
         }
@@ -747,6 +753,8 @@ void grt__goready(struct g *gp)
     struct g *me = getg();
     struct p *pp = (me && me->m) ? me->m->p : NULL;
     casgstatus(gp, G_WAITING, G_RUNNABLE);
+    if (grt__tracing())
+        grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
     if (pp) {
         grt__runq_put(pp, gp, true);
     } else {
@@ -941,6 +949,8 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
     st_release(&gp->status, G_RUNNABLE);
     grt__globrunq_put(gp);
     grt__sched.foreign_spawn = true;
+    if (grt__tracing())
+        grt__trace_event(NULL, GRT_TR_CREATE, gp->goid, 0);
     st_relaxed(&grt__sched.nforeign, grt__sched.nforeign + 1);
     grt__unlock(&grt__sched.lock);
     fence_seqcst();
@@ -994,6 +1004,8 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
     gp->sched.sp = NULL;
     st_release(&gp->status, G_RUNNABLE); /* was dead or idle: only dumps can see it */
     inc_owner(&pp->ncreated);
+    if (grt__tracing())
+        grt__trace_event(pp, GRT_TR_CREATE, gp->goid, 0);
     if (out)
         *out = gp;
     grt__runq_put(pp, gp, true);
