@@ -361,53 +361,102 @@ void grt__checkdead(void)
     _exit(2);
 }
 
-/* GRT_DEBUG=schedtrace=MS: one line per period, in Go's format:
- * SCHED 1004ms: procs=2 idleprocs=0 threads=5 spinningthreads=0
- *   idlethreads=1 runqueue=0 [3 0]
- * scheddetail=1 adds a line per P and per M. */
+/* GRT_DEBUG=schedtrace=MS: one line per period on stderr, in Go's format
+ * (DESIGN.md section 9), called by sysmon, which keeps running while
+ * schedtrace is on:
+ *   SCHED 1004ms: procs=2 idleprocs=0 threads=5 spinningthreads=0
+ *     idlethreads=1 runqueue=0 [3 0]
+ * (one line; the bracket lists each P's local queue).  scheddetail=1
+ * follows Go's detailed form: the first line adds gcwaiting, nmidlelocked,
+ * stopwait and sysmonwait instead of the bracket, then a line per P, per M
+ * and per live G. */
+static void tracef(char *buf, size_t size, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void tracef(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+    if (*n >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, size - *n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *n += (size_t)k < size - *n ? (size_t)k : size - *n - 1;
+}
+
+static void detail_g(struct g *gp, void *arg)
+{
+    int fd = *(int *)arg;
+    uint32_t s = ld_acquire(&gp->status);
+    if (s == G_DEAD || s == G_IDLE || gp->gen != grt__sched.gen)
+        return;
+    struct m *mp = ld_relaxed(&gp->m), *lm = ld_relaxed(&gp->lockedm);
+    char mbuf[24], lbuf[24];
+    snprintf(mbuf, sizeof mbuf, mp ? "%lld" : "nil", mp ? (long long)mp->id : 0LL);
+    snprintf(lbuf, sizeof lbuf, lm ? "%lld" : "nil", lm ? (long long)lm->id : 0LL);
+    fdprintf(fd, "  G%llu: status=%u(%s) m=%s lockedm=%s\n", (unsigned long long)gp->goid, s,
+             s == G_WAITING ? grt__wait_reason_names[gp->waitreason] : "", mbuf, lbuf);
+}
+
 void grt__schedtrace_tick(int64_t now)
 {
     static int64_t last;
+    static uint32_t last_gen;
     if (grt__debug.schedtrace <= 0)
         return;
-    if (now - last < (int64_t)grt__debug.schedtrace * 1000000)
+    if (last_gen == grt__sched.gen && now - last < (int64_t)grt__debug.schedtrace * 1000000)
         return;
+    last_gen = grt__sched.gen;
     last = now;
-    char buf[4096];
-    int n = 0;
+    bool detail = grt__debug.scheddetail > 0;
+    static char buf[16384]; /* sysmon only */
+    size_t n = 0, size = sizeof buf;
     grt__lock(&grt__sched.lock);
-    n += snprintf(buf + n, sizeof buf - (size_t)n,
-                  "SCHED %lldms: procs=%d idleprocs=%u threads=%lld spinningthreads=%u "
-                  "idlethreads=%d runqueue=%d [",
-                  (long long)((now - grt__sched.start_time) / 1000000), grt__gomaxprocs,
-                  grt__sched.npidle, (long long)(grt__sched.mnext - grt__sched.nmfreed),
-                  grt__sched.nmspinning, grt__sched.nmidle, grt__sched.runq_size);
-    for (int32_t i = 0; i < grt__gomaxprocs && n < (int)sizeof buf - 16; i++)
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%u", i ? " " : "",
-                      grt__runq_len(grt__allp[i]));
-    n += snprintf(buf + n, sizeof buf - (size_t)n, "]\n");
-    if (grt__debug.scheddetail > 0) {
-        for (int32_t i = 0; i < grt__gomaxprocs && n < (int)sizeof buf - 128; i++) {
+    tracef(buf, size, &n,
+           "SCHED %lldms: procs=%d idleprocs=%u threads=%lld spinningthreads=%u "
+           "idlethreads=%d runqueue=%d",
+           (long long)((now - grt__sched.start_time) / 1000000), grt__gomaxprocs,
+           grt__sched.npidle, (long long)(grt__sched.mnext - grt__sched.nmfreed),
+           grt__sched.nmspinning, grt__sched.nmidle, grt__sched.runq_size);
+    if (detail) {
+        tracef(buf, size, &n, " gcwaiting=%s nmidlelocked=%d stopwait=%d sysmonwait=%s\n",
+               grt__sched.gcwaiting ? "true" : "false", grt__sched.nmidlelocked,
+               grt__sched.stopwait, grt__sched.sysmonwait ? "true" : "false");
+        for (int32_t i = 0; i < grt__gomaxprocs; i++) {
             struct p *pp = grt__allp[i];
             struct m *mp = ld_relaxed(&pp->m);
-            n += snprintf(buf + n, sizeof buf - (size_t)n,
-                          "  P%d: status=%u schedtick=%u syscalltick=%u m=%lld runqsize=%u gfreecnt=%d\n",
-                          pp->id, pp->status, pp->schedtick, pp->syscalltick,
-                          mp ? (long long)mp->id : -1LL, grt__runq_len(pp), pp->ngfree);
+            char mbuf[24];
+            snprintf(mbuf, sizeof mbuf, mp ? "%lld" : "nil", mp ? (long long)mp->id : 0LL);
+            tracef(buf, size, &n,
+                   "  P%d: status=%u schedtick=%u syscalltick=%u m=%s runqsize=%u gfreecnt=%d "
+                   "timerslen=%u\n",
+                   pp->id, ld_relaxed(&pp->status), ld_relaxed(&pp->schedtick),
+                   ld_relaxed(&pp->syscalltick), mbuf, grt__runq_len(pp), pp->ngfree,
+                   ld_relaxed(&pp->ntimers));
         }
-        for (struct m *mp = grt__allm; mp && n < (int)sizeof buf - 128; mp = mp->alllink) {
-            struct p *pp = mp->p;
-            struct g *cg = mp->curg;
-            n += snprintf(buf + n, sizeof buf - (size_t)n,
-                          "  M%lld: p=%d curg=%lld spinning=%d blocked=%d lockedg=%lld\n",
-                          (long long)mp->id, pp ? pp->id : -1, cg ? (long long)cg->goid : -1LL,
-                          mp->spinning, mp->blocked,
-                          mp->lockedg ? (long long)mp->lockedg->goid : -1LL);
+        for (struct m *mp = grt__allm; mp; mp = mp->alllink) {
+            struct p *pp = ld_relaxed(&mp->p);
+            struct g *cg = ld_relaxed(&mp->curg);
+            struct g *lg = ld_relaxed(&mp->lockedg);
+            char pb[16], cb[24], lb[24];
+            snprintf(pb, sizeof pb, pp ? "%d" : "nil", pp ? pp->id : 0);
+            snprintf(cb, sizeof cb, cg ? "%llu" : "nil", cg ? (unsigned long long)cg->goid : 0ULL);
+            snprintf(lb, sizeof lb, lg ? "%llu" : "nil", lg ? (unsigned long long)lg->goid : 0ULL);
+            tracef(buf, size, &n, "  M%lld: p=%s curg=%s locks=%d spinning=%s blocked=%s lockedg=%s\n",
+                   (long long)mp->id, pb, cb, mp->locks, mp->spinning ? "true" : "false",
+                   mp->blocked ? "true" : "false", lb);
         }
+    } else {
+        tracef(buf, size, &n, " [");
+        for (int32_t i = 0; i < grt__gomaxprocs; i++)
+            tracef(buf, size, &n, "%s%u", i ? " " : "", grt__runq_len(grt__allp[i]));
+        tracef(buf, size, &n, "]\n");
     }
     grt__unlock(&grt__sched.lock);
-    if (n > (int)sizeof buf)
-        n = (int)sizeof buf;
-    ssize_t w = write(2, buf, (size_t)n);
+    ssize_t w = write(2, buf, n);
     (void)w;
+    if (detail) {
+        int fd = 2;
+        grt__allg_each_nolock(detail_g, &fd);
+    }
 }
