@@ -66,7 +66,7 @@ void grt__acquirep(struct p *pp)
     struct m *mp = getg()->m;
     if (mp->p || pp->m)
         grt__fatal("acquirep: already attached (m->p %p, p->m %p)", (void *)mp->p, (void *)pp->m);
-    mp->p = pp;
+    st_relaxed(&mp->p, pp); /* read by sysmon (preempt_signal) */
     st_relaxed(&pp->m, mp); /* read by sysmon and stop-the-world */
     st_release(&pp->status, P_RUNNING);
 }
@@ -77,7 +77,7 @@ struct p *grt__releasep(void)
     struct p *pp = mp->p;
     if (pp == NULL || pp->m != mp)
         grt__fatal("releasep: invalid P state");
-    mp->p = NULL;
+    st_relaxed(&mp->p, NULL);
     st_relaxed(&pp->m, NULL);
     st_release(&pp->status, P_IDLE);
     return pp;
@@ -139,11 +139,11 @@ struct p *grt__procresize(int32_t nprocs)
         st_release(&mp->p->status, P_RUNNING);
     } else {
         if (mp->p) {
-            mp->p->m = NULL;
-            mp->p = NULL;
+            st_relaxed(&mp->p->m, NULL);
+            st_relaxed(&mp->p, NULL);
         }
         struct p *pp = grt__allp[0];
-        pp->m = NULL;
+        st_relaxed(&pp->m, NULL);
         st_release(&pp->status, P_IDLE);
         grt__acquirep(pp);
     }
@@ -161,7 +161,7 @@ struct p *grt__procresize(int32_t nprocs)
         if (grt__runq_empty(pp)) {
             grt__pidleput(pp);
         } else {
-            pp->m = grt__mget();
+            st_relaxed(&pp->m, grt__mget()); /* sysmon reads pp->m */
             pp->link = runnable;
             runnable = pp;
         }
@@ -194,7 +194,7 @@ static void preempt_all(void)
         struct p *pp = grt__allp[i];
         struct m *mp = ld_relaxed(&pp->m);
         if (mp && ld_relaxed(&pp->status) == P_RUNNING) {
-            struct g *gp = ld_relaxed(&mp->curg);
+            struct g *gp = ld_acquire(&mp->curg);
             if (gp)
                 st_relaxed(&gp->preempt, true);
         }
@@ -252,7 +252,7 @@ void grt__start_the_world(void)
         struct p *pp = runnable;
         runnable = pp->link;
         struct m *nmp = pp->m;
-        pp->m = NULL;
+        st_relaxed(&pp->m, NULL);
         if (nmp) {
             grt__lock(&grt__sched.lock);
             nmp->nextp = pp;

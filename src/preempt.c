@@ -174,7 +174,7 @@ static void *stress_main(void *arg)
             if (ld_acquire(&pp->status) != P_RUNNING)
                 continue;
             struct m *mp = ld_relaxed(&pp->m);
-            struct g *gp = mp ? ld_relaxed(&mp->curg) : NULL;
+            struct g *gp = mp ? ld_acquire(&mp->curg) : NULL;
             if (gp == NULL || gp == mp->g0)
                 continue;
             st_relaxed(&gp->preempt, true);
@@ -188,6 +188,15 @@ void grt__preempt_init(void)
 {
     pre.ngood = pre.nbad = 0;
     pre.installed = false;
+#ifdef GRT_TSAN
+    /* TSan holds asynchronous signals back and runs the handler later, at
+     * one of its interceptors, with the ucontext saved when the signal
+     * arrived.  Redirecting that stale context would push a return address
+     * into stack memory the goroutine has reused since (seen as a loop
+     * counter changing under a goroutine).  Under TSan preemption is
+     * cooperative only. */
+    return;
+#endif
     if (!grt__arch_preempt_supported())
         return;
     grt__arch_preempt_init();

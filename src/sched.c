@@ -276,7 +276,7 @@ static _Noreturn void execute(struct g *gp, bool inherit)
 {
     struct m *mp = getg()->m;
     struct p *pp = mp->p;
-    st_relaxed(&mp->curg, gp); /* read by sysmon and stop-the-world */
+    st_release(&mp->curg, gp); /* pairs with acquire loads in sysmon and STW: gp is initialised */
     gp->m = mp;
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
     st_relaxed(&gp->preempt, false);

@@ -36,7 +36,7 @@ void grt_syscall_enter(void)
     inc_owner(&pp->syscalltick); /* read by sysmon */
     grt__casgstatus(gp, G_RUNNING, G_SYSCALL);
     mp->oldp = pp;
-    mp->p = NULL;
+    st_relaxed(&mp->p, NULL); /* read by sysmon (preempt_signal) */
     st_relaxed(&pp->m, NULL);
     st_release(&mp->syscall_state, SC_IN);
     /* release: sysmon and stop-the-world may take the P from here on */
@@ -103,7 +103,7 @@ void grt_syscall_exit(void)
     /* Fast path: our P is still waiting for us. */
     if (oldp && ld_relaxed(&oldp->status) == P_SYSCALL &&
         cas_acqrel(&oldp->status, P_SYSCALL, P_RUNNING)) {
-        mp->p = oldp;
+        st_relaxed(&mp->p, oldp);
         st_relaxed(&oldp->m, mp);
         inc_owner(&oldp->syscalltick);
         grt__casgstatus(gp, G_SYSCALL, G_RUNNING);

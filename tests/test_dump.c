@@ -220,6 +220,13 @@ int main(int argc, char **argv)
     }
     test_run(1, main_g, NULL);
 
+#ifdef GRT_TSAN
+    /* TSan holds asynchronous signals back until the receiving thread
+     * enters one of its interceptors, and a thread parked in the runtime
+     * may not for a long time: the SIGQUIT timing is not testable there. */
+    printf("SIGQUIT: not checked under TSan\n");
+    return 0;
+#endif
     static char buf[1 << 18];
     int st = test_subprocess("quit", buf, sizeof buf, 30, NULL);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 2)

@@ -136,6 +136,12 @@ int main(int argc, char **argv)
     expect_overflow("main",
                     "grt: fatal error: stack overflow in goroutine 1 (stack 131072 bytes, main goroutine)");
 
+#ifdef GRT_TSAN
+    /* TSan takes SIGSEGV itself (handle_segv) and reports any other fault
+     * as its own error, exit 66: only the overflow reports are grt's. */
+    printf("null/chain: not checked under TSan\n");
+    return 0;
+#endif
     int st = test_subprocess("null", buf, sizeof buf, 30, NULL);
     if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
         TEST_FAIL("null: want death by SIGSEGV, got %#x; stderr:\n%s", st, buf);
