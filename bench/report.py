@@ -3,8 +3,10 @@
 
 usage: report.py RAW.tsv OUT.md OUT.png BUILD_DIR
 
-RAW.tsv has one line per program run: case, side, run, exit code, the
-program's result line, a note.  The run's context comes from BENCH_* env
+RAW.tsv has one line per program run: case, side (grt, go, go-nethttp,
+go-raw, boost), run, exit code, the program's result line, a note.  The
+cases memscale/<count> feed the "Memory scaling" section, the boost side the
+Boost.Fiber column.  The run's context comes from BENCH_* env
 variables.  Prints the table (Markdown) and writes it to OUT.md, draws the
 ratios against their targets into OUT.png with gnuplot ($GNUPLOT_TERM), and
 exits 1 when a run failed (crash, timeout, wrong check value), else 0.
@@ -205,7 +207,11 @@ for r in ROWS:
         if omed:
             ratio_text = f"{gmed / omed:.2f}"
         chart_value = gmed
-    table.append((r["label"], r["procs"], r["unit"], gtext, otext, ratio_text, target_text, status))
+    btext = "—"
+    if kind in ("le", "ge") and goside == "go":
+        btext, _ = cell(sides.get((r["case"], "boost")), r["key"])
+    table.append((r["label"], r["procs"], r["unit"], gtext, otext, btext, ratio_text,
+                  target_text, status))
     if kind != "floor":
         chart.append((r, chart_value, status))
 
@@ -241,9 +247,12 @@ for case in dict.fromkeys(c for c, _ in order):
         if len(ch) > 1:
             notes.append(f"- {case} {side}: check value differs between runs: {sorted(ch)}")
             failed = True
-    g, o = checks.get("grt", set()), checks.get("go", set())
+    g, o, b = checks.get("grt", set()), checks.get("go", set()), checks.get("boost", set())
     if g and o and g != o:
         notes.append(f"- {case}: check grt {sorted(g)} != Go {sorted(o)}")
+        failed = True
+    if g and b and g != b:
+        notes.append(f"- {case}: check grt {sorted(g)} != Boost.Fiber {sorted(b)}")
         failed = True
 
 # --- the per-run values -------------------------------------------------------
@@ -253,21 +262,67 @@ for case, side in order:
     vals = []
     for run, rc, line, note, f in s.runs:
         if rc == 0 and "metric" in f:
-            extra = "".join(f" {k}={f[k]}" for k in ("cpu", "t1", "t2", "check") if k in f)
+            extra = "".join(f" {k}={f[k]}" for k in ("cpu", "create", "t1", "t2", "check")
+                            if k in f)
             vals.append(f["metric"] + extra)
         else:
             vals.append({77: "unsupported", 78: "not linked"}.get(rc, f"exit {rc}"))
     runs_lines.append(f"- {case} {side}: " + "; ".join(vals))
 
+# --- memory scaling: memscale/<count>, grt / Go / Boost.Fiber --------------------
+def med(case, side, key):
+    s = sides.get((case, side))
+    st = summary(s.values(key)) if s else None
+    return st[0] if st else None
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "—"
+
+
+memscale = sorted((int(c.split("/", 1)[1]) for c in dict.fromkeys(c for c, _ in order)
+                   if c.startswith("memscale/") and c.split("/", 1)[1].isdigit()))
+mem_lines = []
+if memscale:
+    mem_lines += ["", "## Memory scaling", "",
+                  "procs=2; `count` goroutines (Boost.Fiber: fibers on 16 KiB stacks) all parked "
+                  "receiving on one channel. KiB/goroutine = (VmRSS with all parked − VmRSS "
+                  "before) / count; ns/create = wall time from the first spawn until every one "
+                  "has started, / count. Medians over the runs.", ""]
+    mh = ["count", "grt KiB/goroutine", "Go KiB/goroutine", "Boost KiB/fiber",
+          "KiB ratio grt/Go", "grt ns/create", "Go ns/create", "Boost ns/create",
+          "create ratio grt/Go"]
+    mem_lines.append("| " + " | ".join(mh) + " |")
+    mem_lines.append("|" + "|".join("---:" for _ in mh) + "|")
+    for count in memscale:
+        c = f"memscale/{count}"
+        kib = [med(c, side, "metric") for side in ("grt", "go", "boost")]
+        ns = [med(c, side, "create") for side in ("grt", "go", "boost")]
+        row = [f"{count:,}"] + [fmt(v) for v in kib] + [ratio(kib[0], kib[1])]
+        row += [fmt(v) for v in ns] + [ratio(ns[0], ns[1])]
+        mem_lines.append("| " + " | ".join(row) + " |")
+    if len(memscale) > 1:
+        lo, hi = memscale[0], memscale[-1]
+        growth = []
+        for side, name in (("grt", "grt"), ("go", "Go"), ("boost", "Boost.Fiber")):
+            a, b = med(f"memscale/{lo}", side, "create"), med(f"memscale/{hi}", side, "create")
+            if a and b:
+                growth.append(f"{name} ×{b / a:.2f}")
+        if growth:
+            mem_lines += ["", f"Creation cost at {hi:,} live over at {lo:,} live: "
+                          + ", ".join(growth) + " (1.00 = flat scaling)."]
+
 # --- output ---------------------------------------------------------------------
 env = os.environ.get
 header = ["benchmark", "procs", "unit", "grt median (min–max)", "Go median (min–max)",
-          "ratio grt/Go", "target", "status"]
+          "Boost.Fiber median (min–max)", "ratio grt/Go", "target", "status"]
 lines = ["# grt benchmarks: latest run", ""]
 lines.append(f"- date: {env('BENCH_DATE', '?')}")
 lines.append(f"- machine: {env('BENCH_ARCH', '?')}, {env('BENCH_NPROC', '?')} CPUs, "
              f"{env('BENCH_CPU', '?')}")
 lines.append(f"- Go: {env('BENCH_GO', '?')}")
+lines.append(f"- Boost.Fiber: {env('BENCH_BOOST', '?')}; 16 KiB fixedsize stacks, "
+             "round_robin at procs=1, work_stealing over 2 threads at procs=2")
 lines.append(f"- load average (1, 5, 15 min) at start -> end: {env('BENCH_LOAD', '?')}; "
              f"the runs took {env('BENCH_ELAPSED', '?')} s")
 lines.append(f"- command: `{env('BENCH_COMMAND', 'bench/run.sh')}` "
@@ -283,7 +338,10 @@ lines.append("Ratios are grt median / Go median; lower is better except http (hi
              "parallel and idle are judged on grt's own value; Go's is beside it. "
              "n/a: the grt side exited 77 (that part of the runtime is not implemented yet), "
              "or did not link because libgrt lacks a call it needs, "
-             "or there was nothing to compare with.")
+             "or there was nothing to compare with. "
+             "Boost.Fiber (C++ twins in bench/boost/) is shown for spawn, yield, pingpong, "
+             "skynet and mutex; it is not part of the targets.")
+lines += mem_lines
 if notes:
     lines += ["", "## Notes", ""] + notes
 lines += ["", "## Every run", ""] + runs_lines

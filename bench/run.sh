@@ -8,10 +8,13 @@
 #   QUICK=1      smoke run: RUNS=1, GRT_BENCH_SCALE=0.1, DURATION=1s
 #   DURATION=5s  wrk duration for http
 #   BENCH_TIMEOUT=300  seconds before one program run is killed
+#   MEM_COUNTS="10000 100000 1000000"  live goroutines for the memory
+#                scaling section (run with the memory row)
+#   NO_BOOST=1   leave out the Boost.Fiber twins (bench/boost/)
 #
 # Writes bench/results/latest.md and bench/results/latest.png; build output
-# and raw results go to build-bench/.  Every run is bounded by timeout(1),
-# and http talks to 127.0.0.1 only.
+# and raw results go to build-bench/.  Every run, and every install and
+# build step, is bounded by timeout(1), and http talks to 127.0.0.1 only.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +22,7 @@ BUILD=$ROOT/build-bench
 RESULTS=$ROOT/bench/results
 ALL_ROWS="floor spawn yield pingpong skynet mutex sleep memory http parallel idle"
 COMMAND="bench/run.sh${*:+ $*}"
-for v in QUICK RUNS DURATION GRT_BENCH_SCALE BENCH_TIMEOUT; do
+for v in QUICK RUNS DURATION GRT_BENCH_SCALE BENCH_TIMEOUT MEM_COUNTS NO_BOOST; do
   [ -n "${!v:-}" ] && COMMAND="$v=${!v} $COMMAND"
 done
 
@@ -31,6 +34,7 @@ fi
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-5s}
 TIMEOUT=${BENCH_TIMEOUT:-300}
+MEM_COUNTS=${MEM_COUNTS:-10000 100000 1000000}
 # the wrk duration in whole seconds, for its timeout
 case $DURATION in
   *ms) DUR_S=1 ;;
@@ -56,28 +60,47 @@ else
 fi
 
 # --- tools ----------------------------------------------------------------
+# Everything comes from Debian's packages; a fresh machine gets what is
+# missing when run.sh runs as root, every apt-get bounded so that a held
+# dpkg lock cannot hang the run.
+# Boost.Fiber is there when g++ finds its link library: the headers alone
+# come with libboost1.74-dev, the .so link names with libboost-fiber-dev.
+have_boost() {
+  command -v g++ >/dev/null 2>&1 &&
+    [[ $(g++ -print-file-name=libboost_fiber.so) == /* ]] &&
+    [[ $(g++ -print-file-name=libboost_context.so) == /* ]] &&
+    [ -f /usr/include/boost/fiber/all.hpp ]
+}
 need_pkgs=()
-command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
-command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
-command -v gnuplot >/dev/null 2>&1 || need_pkgs+=(gnuplot-nox)
+for want in cmake:cmake gcc:gcc make:make python3:python3 go:golang-go wrk:wrk \
+            gnuplot:gnuplot-nox; do
+  command -v "${want%%:*}" >/dev/null 2>&1 || need_pkgs+=("${want#*:}")
+done
+if [ "${NO_BOOST:-0}" != 1 ]; then
+  command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
+  have_boost || need_pkgs+=(libboost-fiber-dev)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "run.sh: installing ${need_pkgs[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y "${need_pkgs[@]}" >"$ROOT/.bench-apt.log" 2>&1; then
-      apt-get update >>"$ROOT/.bench-apt.log" 2>&1
-      apt-get install -y "${need_pkgs[@]}" >>"$ROOT/.bench-apt.log" 2>&1 ||
-        log "run.sh: apt-get install failed (see .bench-apt.log); going on without it"
+    apt_log=$(mktemp)
+    if ! timeout -k 10 900 apt-get install -y "${need_pkgs[@]}" >"$apt_log" 2>&1; then
+      timeout -k 10 600 apt-get update >>"$apt_log" 2>&1
+      timeout -k 10 900 apt-get install -y "${need_pkgs[@]}" >>"$apt_log" 2>&1 ||
+        { log "run.sh: apt-get install failed; going on without it:"; tail -5 "$apt_log" >&2; }
     fi
-    rm -f "$ROOT/.bench-apt.log"
+    rm -f "$apt_log"
   else
     log "run.sh: missing ${need_pkgs[*]}; install them with:"
     log "    sudo apt-get install -y ${need_pkgs[*]}"
-    log "run.sh: running the C side alone"
+    log "run.sh: running without them (the C side alone if Go is missing)"
   fi
 fi
 HAVE_GO=0; command -v go >/dev/null 2>&1 && HAVE_GO=1
 HAVE_WRK=0; command -v wrk >/dev/null 2>&1 && HAVE_WRK=1
+HAVE_BOOST=0
+[ "${NO_BOOST:-0}" != 1 ] && have_boost && HAVE_BOOST=1
 for t in cmake python3 timeout; do
   command -v $t >/dev/null 2>&1 || { log "run.sh: $t is required"; exit 2; }
 done
@@ -85,7 +108,7 @@ done
 # --- build ----------------------------------------------------------------
 mkdir -p "$BUILD" "$RESULTS"
 log "run.sh: building the C benchmarks in build-bench (Release)"
-if ! cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGRT_BUILD_TESTS=OFF \
+if ! timeout -k 10 600 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGRT_BUILD_TESTS=OFF \
      -DGRT_BUILD_EXAMPLES=OFF -DGRT_BUILD_BENCH=ON >"$BUILD/cmake-configure.log" 2>&1; then
   log "run.sh: cmake configure failed:"; tail -20 "$BUILD/cmake-configure.log" >&2
 fi
@@ -94,7 +117,7 @@ for r in "${ROWS[@]}"; do targets+=("bench_$r"); done
 rm -f "$BUILD"/bench/bench_*  # never run a stale binary
 rm -f "$BUILD"/bench/*.missing "$BUILD"/bench/*.buildfail
 for t in "${targets[@]}"; do
-  if ! cmake --build "$BUILD" -j2 --target "$t" >"$BUILD/build-$t.log" 2>&1; then
+  if ! timeout -k 10 900 cmake --build "$BUILD" -j2 --target "$t" >"$BUILD/build-$t.log" 2>&1; then
     # A program that compiles but does not link because libgrt does not have
     # a call yet is the link-time form of ENOSYS: its row shows n/a.
     missing=$(grep -o "undefined reference to \`grt_[A-Za-z0-9_]*'" "$BUILD/build-$t.log" |
@@ -118,10 +141,35 @@ GO_ENV=(env -u GOTOOLCHAIN GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on GOSUMDB=o
 if [ $HAVE_GO = 1 ]; then
   log "run.sh: building the Go twins ($(go version | awk '{print $3}')) into build-bench/go"
   rm -rf "$BUILD/go"; mkdir -p "$BUILD/go"
-  if ! (cd "$ROOT/bench/go" && "${GO_ENV[@]}" go build -o "$BUILD/go/" ./...) \
+  if ! (cd "$ROOT/bench/go" && timeout -k 10 900 "${GO_ENV[@]}" go build -o "$BUILD/go/" ./...) \
        >"$BUILD/go-build.log" 2>&1; then
     log "run.sh: go build failed:"; tail -20 "$BUILD/go-build.log" >&2
   fi
+fi
+
+# The Boost.Fiber twins: plain g++ against Debian's libboost-fiber-dev, built
+# here rather than by CMake so that the library's own build never needs C++
+# or Boost.  Only the rows that have a twin are built, two at a time.
+BOOST_ROWS=" spawn yield pingpong skynet mutex memory "
+rm -rf "$BUILD/boost"
+if [ $HAVE_BOOST = 1 ]; then
+  mkdir -p "$BUILD/boost"
+  boost_srcs=()
+  for r in "${ROWS[@]}"; do
+    [[ $BOOST_ROWS == *" $r "* ]] && boost_srcs+=("$r")
+  done
+  if [ ${#boost_srcs[@]} -gt 0 ]; then
+    log "run.sh: building the Boost.Fiber twins ($(g++ -dumpfullversion)) into build-bench/boost"
+    printf '%s\n' "${boost_srcs[@]}" |
+      BUILD=$BUILD ROOT=$ROOT xargs -P2 -I{} sh -c \
+        'timeout -k 10 600 g++ -std=c++17 -O2 -Wall -Wextra -pthread -o "$BUILD/boost/{}" \
+           "$ROOT/bench/boost/{}.cpp" -lboost_fiber -lboost_context \
+           >"$BUILD/boost-build-{}.log" 2>&1 ||
+         { echo "run.sh: building the Boost.Fiber twin {} failed (build-bench/boost-build-{}.log)" >&2;
+           grep -m1 error "$BUILD/boost-build-{}.log" >"$BUILD/boost/{}.buildfail"; }'
+  fi
+elif [ "${NO_BOOST:-0}" != 1 ]; then
+  log "run.sh: no g++ or libboost-fiber-dev: the Boost.Fiber column stays empty"
 fi
 
 # --- running ----------------------------------------------------------------
@@ -278,19 +326,32 @@ run_http() {
 
 C=$BUILD/bench/bench   # + _name: build-bench/bench/bench_<name>
 G=$BUILD/go
+B=$BUILD/boost
 GO_OK=$HAVE_GO
-# pair CASE NAME ARGS... : RUNS runs, grt and Go alternating (Go first on
-# even runs, so neither side always runs on a warm or a cold machine)
+# run_side SIDE CASE RUN NAME ARGS...: one run of that side's program
+run_side() {
+  local side=$1 cs=$2 run=$3 name=$4; shift 4
+  case $side in
+    grt) run_prog "$cs" grt "$run" "$name" "$C"_"$name" "$@" ;;
+    go) run_prog "$cs" go "$run" "$name" "$G/$name" "$@" ;;
+    boost) run_prog "$cs" boost "$run" "$name" "$B/$name" "$@" ;;
+  esac
+}
+# pair CASE NAME ARGS... : RUNS runs of grt and Go, plus the Boost.Fiber
+# twin when WITH_BOOST=1, alternating: grt first on odd runs and last on even
+# ones, so that no side always runs on a warm or a cold machine
 pair() {
   local cs=$1 name=$2; shift 2
-  local i
+  local i s sides=(grt)
+  [ $GO_OK = 1 ] && sides+=(go)
+  [ "${WITH_BOOST:-0}" = 1 ] && [ $HAVE_BOOST = 1 ] && sides+=(boost)
   for i in $(seq "$RUNS"); do
     if [ $((i % 2)) = 1 ]; then
-      run_prog "$cs" grt "$i" "$name" "$C"_"$name" "$@"
-      [ $GO_OK = 1 ] && run_prog "$cs" go "$i" "$name" "$G/$name" "$@"
+      for s in "${sides[@]}"; do run_side "$s" "$cs" "$i" "$name" "$@"; done
     else
-      [ $GO_OK = 1 ] && run_prog "$cs" go "$i" "$name" "$G/$name" "$@"
-      run_prog "$cs" grt "$i" "$name" "$C"_"$name" "$@"
+      for ((s = ${#sides[@]} - 1; s >= 0; s--)); do
+        run_side "${sides[s]}" "$cs" "$i" "$name" "$@"
+      done
     fi
   done
 }
@@ -304,10 +365,18 @@ for row in "${ROWS[@]}"; do
     floor)
       for i in $(seq "$RUNS"); do run_prog floor grt "$i" floor "$C"_floor; done ;;
     spawn|pingpong|skynet)
-      pair "$row/1" "$row" 1
-      pair "$row/2" "$row" 2 ;;
-    yield) pair yield/1 yield 1 ;;
-    mutex|sleep|memory|idle) pair "$row/2" "$row" 2 ;;
+      WITH_BOOST=1 pair "$row/1" "$row" 1
+      WITH_BOOST=1 pair "$row/2" "$row" 2 ;;
+    yield) WITH_BOOST=1 pair yield/1 yield 1 ;;
+    mutex) WITH_BOOST=1 pair mutex/2 mutex 2 ;;
+    sleep|idle) pair "$row/2" "$row" 2 ;;
+    memory)
+      pair memory/2 memory 2
+      # the scaling section: exact counts, not scaled by GRT_BENCH_SCALE
+      for count in $MEM_COUNTS; do
+        log "run.sh: memory scaling, $count live goroutines"
+        WITH_BOOST=1 pair "memscale/$count" memory 2 "$count"
+      done ;;
     parallel) pair parallel parallel ;;
     http)
       for i in $(seq "$RUNS"); do
@@ -326,6 +395,11 @@ log "run.sh: ran for $ELAPSED s"
 # --- report -----------------------------------------------------------------
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 GO_VERSION=$( [ $HAVE_GO = 1 ] && go version || echo "go: not installed")
+BOOST_VERSION="not installed"
+if [ $HAVE_BOOST = 1 ]; then
+  BOOST_VERSION="libboost-fiber-dev $(dpkg-query -W -f='${Version}' libboost-fiber-dev 2>/dev/null ||
+                  echo '?'), g++ $(g++ -dumpfullversion)"
+fi
 GNUPLOT_TERM=""
 if command -v gnuplot >/dev/null 2>&1; then
   terms=$(gnuplot -e 'set terminal' 2>&1)
@@ -334,6 +408,6 @@ if command -v gnuplot >/dev/null 2>&1; then
   fi
 fi
 BENCH_DATE=$(date -u '+%Y-%m-%d %H:%M UTC') BENCH_ARCH=$(uname -m) BENCH_NPROC=$(nproc) \
-BENCH_CPU="$CPU_MODEL" BENCH_GO="$GO_VERSION" BENCH_COMMAND="$COMMAND" BENCH_RUNS="$RUNS" \
+BENCH_CPU="$CPU_MODEL" BENCH_GO="$GO_VERSION" BENCH_BOOST="$BOOST_VERSION" BENCH_COMMAND="$COMMAND" BENCH_RUNS="$RUNS" \
 BENCH_SCALE="${GRT_BENCH_SCALE:-1}" BENCH_ELAPSED="$ELAPSED" BENCH_LOAD="$LOAD_START -> $LOAD_END" BENCH_DURATION="$DURATION" GNUPLOT_TERM="$GNUPLOT_TERM" \
   python3 "$ROOT/bench/report.py" "$RAW" "$RESULTS/latest.md" "$RESULTS/latest.png" "$BUILD"

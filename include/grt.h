@@ -19,10 +19,9 @@
  *     overflow) ends the process with "grt: fatal error: ..." on stderr and
  *     exit status 2, as Go does.
  *
- * Availability: the runtime, goroutine, channel, select and sync calls are
- * implemented.  The calls marked [later] below are declared with their final
- * contract but return -ENOSYS (or NULL with errno ENOSYS) in this release;
- * they arrive with the timer/netpoll and observation work.
+ * Availability: everything declared here is implemented on Linux x86-64
+ * and aarch64.  (On aarch64, preemption of a goroutine that never reaches a
+ * scheduling point is not available yet: see README.)
  */
 #ifndef GRT_H
 #define GRT_H
@@ -57,7 +56,7 @@ typedef struct grt_config {
     int    procs;      /* number of Ps (GOMAXPROCS); 0: $GRT_MAXPROCS, else
                           the CPUs in this process's affinity mask */
     size_t stack_size; /* default goroutine stack in bytes; 0: 256 KiB;
-                          rounded up to whole pages */
+                          rounded up to whole pages, at least 16 KiB */
 } grt_config;
 
 /*
@@ -81,7 +80,8 @@ GRT_EXTERN int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg);
 /* ------------------------------------------------------------------ */
 
 typedef struct grt_attr {
-    size_t      stack_size; /* 0: the runtime's default */
+    size_t      stack_size; /* 0: the runtime's default; else rounded up to
+                               whole pages, at least 16 KiB; over 1 GiB: -EINVAL */
     const char *name;       /* shown in dumps and traces; copied; may be NULL */
 } grt_attr;
 
@@ -129,7 +129,7 @@ GRT_EXTERN void grt_syscall_enter(void);
 GRT_EXTERN void grt_syscall_exit(void);
 
 /* ------------------------------------------------------------------ */
-/* Time                                                       [later] */
+/* Time                                                               */
 /* ------------------------------------------------------------------ */
 
 #define GRT_FOREVER ((int64_t)-1)
@@ -250,7 +250,7 @@ GRT_EXTERN int grt_cond_signal(grt_cond *c);
 GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
 
 /* ------------------------------------------------------------------ */
-/* Network and file descriptors                               [later] */
+/* Network and file descriptors                                       */
 /* ------------------------------------------------------------------ */
 
 enum { GRT_READ = 1, GRT_WRITE = 2 };

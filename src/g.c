@@ -30,7 +30,10 @@ struct g *grt__galloc(void)
 {
     grt__lock(&grt__allg_lock);
     if (cur_chunk == NULL || cur_chunk->used == G_CHUNK) {
-        struct gchunk *c = calloc(1, sizeof *c);
+        /* aligned: each record starts on a cache line (see struct g) */
+        struct gchunk *c = aligned_alloc(64, sizeof *c);
+        if (c)
+            memset(c, 0, sizeof *c);
         if (c == NULL) {
             grt__unlock(&grt__allg_lock);
             return NULL;

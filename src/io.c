@@ -25,6 +25,24 @@
 #include <unistd.h>
 
 
+/* Take the descriptor's read or write side for one call (netpoll.h: one
+ * waiter per slot).  A thread that is not a goroutine cannot wait for a
+ * goroutine that holds it: it gets -EPERM, as for any call that would
+ * park. */
+static int side_lock(grt__polldesc *pd, int mode)
+{
+    grt_mutex *mu = mode == GRT_READ ? &pd->rmu : &pd->wmu;
+    if (grt__curg() == NULL)
+        return grt_mutex_trylock(mu) == 0 ? 0 : -EPERM;
+    grt_mutex_lock(mu);
+    return 0;
+}
+
+static void side_unlock(grt__polldesc *pd, int mode)
+{
+    grt_mutex_unlock(mode == GRT_READ ? &pd->rmu : &pd->wmu);
+}
+
 static int poll_errno(int err)
 {
     return err == POLL_ERR_CLOSING ? -ECANCELED : -ETIMEDOUT;
@@ -46,6 +64,10 @@ ssize_t grt_read(int fd, void *buf, size_t n)
     if (pd == NULL)
         return err;
     ssize_t r;
+    if ((r = side_lock(pd, GRT_READ)) != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
     if (pd->blocking) {
         grt_syscall_enter();
         do
@@ -54,6 +76,7 @@ ssize_t grt_read(int fd, void *buf, size_t n)
         if (r < 0)
             r = -errno;
         grt_syscall_exit();
+        side_unlock(pd, GRT_READ);
         grt__fd_release(pd);
         return r;
     }
@@ -75,6 +98,7 @@ ssize_t grt_read(int fd, void *buf, size_t n)
         if ((r = wait_ready(pd, GRT_READ)) != 0)
             break;
     }
+    side_unlock(pd, GRT_READ);
     grt__fd_release(pd);
     return r;
 }
@@ -97,7 +121,11 @@ ssize_t grt_write(int fd, const void *buf, size_t n)
         return err;
     const char *p = buf;
     size_t done = 0;
-    ssize_t r = 0;
+    ssize_t r = side_lock(pd, GRT_WRITE);
+    if (r != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
     if (pd->blocking) {
         grt_syscall_enter();
         while (done < n) {
@@ -111,6 +139,7 @@ ssize_t grt_write(int fd, const void *buf, size_t n)
             done += (size_t)r;
         }
         grt_syscall_exit();
+        side_unlock(pd, GRT_WRITE);
         grt__fd_release(pd);
         return done == n ? (ssize_t)n : (done > 0 ? (ssize_t)done : r);
     }
@@ -136,6 +165,7 @@ ssize_t grt_write(int fd, const void *buf, size_t n)
         if ((r = wait_ready(pd, GRT_WRITE)) != 0)
             break;
     }
+    side_unlock(pd, GRT_WRITE);
     grt__fd_release(pd);
     /* Like Go's Write: the bytes written, or the error if none were. */
     if (done == n)
@@ -150,6 +180,10 @@ int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     if (pd == NULL)
         return err;
     int r;
+    if ((r = side_lock(pd, GRT_READ)) != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
     for (;;) {
         int e = grt__pd_check(pd, GRT_READ);
         if (e != POLL_OK) {
@@ -168,6 +202,7 @@ int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
         if ((r = wait_ready(pd, GRT_READ)) != 0)
             break;
     }
+    side_unlock(pd, GRT_READ);
     grt__fd_release(pd);
     if (r >= 0) {
         int one = 1; /* Go's default for TCP; fails harmlessly on others */
@@ -191,7 +226,12 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
     grt__polldesc *pd = grt__fd_acquire(fd, &err);
     if (pd == NULL)
         return err;
-    int r = connect(fd, addr, addrlen);
+    int r = side_lock(pd, GRT_WRITE);
+    if (r != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
+    r = connect(fd, addr, addrlen);
     if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
         /* The handshake goes on in the kernel; writable means it ended. */
         for (;;) {
@@ -216,6 +256,7 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
     } else if (r < 0) {
         r = -errno;
     }
+    side_unlock(pd, GRT_WRITE);
     grt__fd_release(pd);
     return r;
 }
@@ -293,7 +334,21 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
     grt__polldesc *pd = grt__fd_acquire(fd, &err);
     if (pd == NULL)
         return err;
-    int r;
+    /* Ready, or not to wait: answer without queueing behind a goroutine
+     * that holds the side (it may be blocked in a read for ever). */
+    int r = ready_now(fd, events);
+    if (r == 0 && !pd->blocking && deadline != GRT_FOREVER && deadline <= grt__nanotime())
+        r = -ETIMEDOUT;
+    if (r != 0 || pd->blocking) {
+        grt__fd_release(pd);
+        return r;
+    }
+    /* the slot it waits on (see below) */
+    int side = (events & GRT_READ) ? GRT_READ : GRT_WRITE;
+    if ((r = side_lock(pd, side)) != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
     for (;;) {
         r = ready_now(fd, events);
         if (r != 0 || pd->blocking)
@@ -304,7 +359,7 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
         }
         /* Edge-triggered slots carry one direction each; for both, wait on
          * the read side and look again at least every 10 ms. */
-        int mode = (events & GRT_READ) ? GRT_READ : GRT_WRITE;
+        int mode = side;
         int64_t d = deadline;
         if (events == (GRT_READ | GRT_WRITE)) {
             int64_t cap = grt__nanotime() + 10 * 1000000;
@@ -319,6 +374,7 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
             break;
         }
     }
+    side_unlock(pd, side);
     grt__fd_release(pd);
     return r;
 }

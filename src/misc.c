@@ -14,6 +14,16 @@ int64_t grt__nanotime(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A clock with the resolution of the kernel's tick (a few ms) at a quarter
+ * of the cost: for bookkeeping read on every park (how long a goroutine
+ * has waited, shown in dumps in seconds). */
+int64_t grt__nanotime_coarse(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t grt_now(void)
 {
     return grt__nanotime();

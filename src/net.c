@@ -71,7 +71,9 @@ static int split_host_port(const char *addr, char *host, size_t hostsz, char *po
     return 0;
 }
 
-static int gai_errno(int rc)
+/* rc from getaddrinfo as a negative errno; sys is errno as it was right
+ * after the call (for EAI_SYSTEM). */
+static int gai_errno(int rc, int sys)
 {
     switch (rc) {
     case EAI_NONAME:
@@ -84,7 +86,7 @@ static int gai_errno(int rc)
     case EAI_MEMORY:
         return -ENOMEM;
     case EAI_SYSTEM:
-        return errno ? -errno : -EIO;
+        return sys ? -sys : -EIO;
     default:
         return -EINVAL;
     }
@@ -102,10 +104,11 @@ static int resolve(int kind, const char *address, bool passive, struct addrinfo 
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     grt_syscall_enter();
     int g = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
-    int saved = errno;
+    /* errno belongs to this thread, and grt_syscall_exit may resume the
+     * goroutine on another one: read it before. */
+    int sys = errno;
     grt_syscall_exit();
-    errno = saved;
-    return g == 0 ? 0 : gai_errno(g);
+    return g == 0 ? 0 : gai_errno(g, sys);
 }
 
 static int unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)

@@ -131,7 +131,10 @@ static int pd_register(grt__polldesc *pd, int fd)
     pd->rd = pd->wd = 0;
     pd->rseq++;
     pd->wseq++;
-    pd->gen++;
+    /* release: the poller's thread gets pd from the kernel (epoll's event
+     * data), a hand-off no memory model sees; grt__netpoll_ready acquires
+     * gen so that the initialisation above happens before its use there. */
+    st_release(&pd->gen, pd->gen + 1);
     int rc = grt__netpoll_open(fd, pd);
     if (rc == -EPERM) {
         /* epoll cannot watch it (a regular file): always "ready", served
@@ -273,6 +276,7 @@ static void list_append(struct g *gp, struct g **head, struct g **tail, int32_t 
 
 void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g **tail, int32_t *n)
 {
+    (void)ld_acquire(&pd->gen); /* pairs with pd_register (see there) */
     struct g *gp;
     if ((mode & GRT_READ) && (gp = pd_unblock(pd, GRT_READ, true)))
         list_append(gp, head, tail, n);

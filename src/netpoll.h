@@ -17,6 +17,11 @@
  * READY that came meanwhile).  Edge-triggered epoll means readiness is
  * reported once per change, so a READY must never be lost: that is why it
  * is stored rather than only used to wake a G.
+ *
+ * A slot holds one waiter, so io.c lets one goroutine at a time use each
+ * direction of a descriptor (rmu, wmu: Go's fdMutex does the same): several
+ * goroutines may then accept on one listener, or write to one connection,
+ * and each write's bytes stay together.
  */
 #ifndef GRT_NETPOLL_H
 #define GRT_NETPOLL_H
@@ -41,6 +46,7 @@ typedef struct grt__polldesc {
     int64_t    rd, wd;   /* deadlines: 0 none, -1 expired, else when */
     grt__timer rt, wt;   /* deadline timers */
     uint32_t   gen;      /* bumped per registration of this fd number */
+    grt_mutex  rmu, wmu; /* goroutines using one direction take turns (io.c) */
 } grt__polldesc;
 
 /* --- the backend contract ------------------------------------------- */

@@ -161,7 +161,7 @@ struct p *grt__procresize(int32_t nprocs)
         if (grt__runq_empty(pp)) {
             grt__pidleput(pp);
         } else {
-            st_relaxed(&pp->m, grt__mget()); /* sysmon reads pp->m */
+            st_relaxed(&pp->m, grt__mget());
             pp->link = runnable;
             runnable = pp;
         }

@@ -17,7 +17,12 @@
  *     never lose its P half-way).  The ranges are computed once per run with
  *     dl_iterate_phdr; when libgrt is linked statically its code sits in the
  *     ELF section grt_text, whose bounds the linker provides;
+ *   - it is not stopped in a PLT stub on its way from runtime code into
+ *     libc (see in_call_stub), and the vDSO counts as libc;
  *   - there is room on the goroutine's stack for the register save area.
+ *
+ * A program linked fully statically (libc inside the executable) gets no
+ * asynchronous preemption: libc's code cannot be told from the program's.
  *
  * If so, the handler makes the goroutine "call" grt__async_preempt
  * (src/arch/<arch>/), which saves every register, parks the goroutine on
@@ -64,14 +69,17 @@ static struct {
     bool         stress_running;
 } pre;
 
+static bool saw_libc;
+
 static bool name_is_unsafe(const char *name)
 {
+    if (strstr(name, "/libc.so"))
+        saw_libc = true;
     static const char *const unsafe[] = {
         "/libc.so", "/ld-linux", "/ld64.so", "/libpthread.so", "/libdl.so", "/libgcc_s.so",
         "/libstdc++.so", "/libasan.so", "/libtsan.so", "/libubsan.so", "/liblsan.so",
         "/libgrt.so",
-        /* The vDSO: clock_gettime is called from inside the runtime (via
-         * libc), so a pc there may have runtime frames right above it. */
+        /* libc's clock_gettime runs here; runtime code calls it */
         "linux-vdso.so", "linux-gate.so",
     };
     for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)
@@ -124,6 +132,30 @@ static bool pc_preemptible(uintptr_t pc)
     return false; /* unknown code (JIT, a library loaded later): leave it */
 }
 
+/* Runtime code calls libc through PLT stubs that live in the program's own
+ * code, which is otherwise preemptible.  Stopped in such a stub, a
+ * goroutine would resume on another thread in the middle of a runtime
+ * function that may hold its M or P in registers.  A stub pushes nothing:
+ * the word at sp is the return address into its caller, so refuse when it
+ * points into code that may not be interrupted.  (For ordinary code the
+ * word at sp is data; mistaking it only delays a preemption by 10 ms.) */
+static bool in_call_stub(uintptr_t sp)
+{
+    uintptr_t ret = *(const uintptr_t *)sp;
+    /* A goroutine's own function returns into the goexit stub (the first
+     * frame, arch.h), which is runtime code; but a leaf function that
+     * spins without pushing anything keeps that word at sp for good, so
+     * it would never be preempted.  No PLT stub returns there. */
+    if (ret == (uintptr_t)grt__goexit_stub)
+        return false;
+    if (__start_grt_text && ret >= (uintptr_t)__start_grt_text && ret < (uintptr_t)__stop_grt_text)
+        return true;
+    for (int i = 0; i < pre.nbad; i++)
+        if (ret >= pre.bad[i].lo && ret < pre.bad[i].hi)
+            return true;
+    return false;
+}
+
 static void chain(int sig, siginfo_t *si, void *ucp)
 {
     if (pre.old.sa_flags & SA_SIGINFO) {
@@ -145,7 +177,8 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
         if (mp->locks == 0 && ld_relaxed(&gp->status) == G_RUNNING && mp->curg == gp &&
             !grt__debug.asyncpreemptoff) {
             uintptr_t pc = grt__arch_uc_pc(ucp), sp = grt__arch_uc_sp(ucp);
-            if (pc_preemptible(pc) && sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi)
+            if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && pc_preemptible(pc) &&
+                !in_call_stub(sp))
                 grt__arch_preempt_inject(ucp);
         }
     }
@@ -201,7 +234,11 @@ void grt__preempt_init(void)
         return;
     grt__arch_preempt_init();
     pre.stack_need = grt__arch_preempt_stack_need();
+    saw_libc = false;
     dl_iterate_phdr(phdr_visit, NULL);
+    if (!saw_libc)
+        return; /* a fully static program: libc's code cannot be told
+                   from the program's, so nothing is provably safe */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = sigurg_handler;
@@ -229,7 +266,7 @@ void grt__preempt_signal(struct m *mp, struct g *gp)
 {
     if (grt__debug.asyncpreemptoff || !pre.installed)
         return;
-    if (ld_relaxed(&mp->curg) != gp || ld_relaxed(&gp->status) != G_RUNNING)
+    if (ld_acquire(&mp->curg) != gp || ld_relaxed(&gp->status) != G_RUNNING)
         return;
     struct p *pp = ld_relaxed(&mp->p);
     if (pp == NULL || ld_relaxed(&pp->status) != P_RUNNING)

@@ -42,6 +42,8 @@ static int schedinit(const grt_config *cfg, grt_fn main_fn, void *arg)
     if (procs > GRT_MAX_PROCS)
         procs = GRT_MAX_PROCS;
     size_t ssize = (cfg && cfg->stack_size) ? cfg->stack_size : GRT_STACK_DEFAULT;
+    if (ssize < GRT_STACK_MIN)
+        ssize = GRT_STACK_MIN; /* below this a signal frame alone would not fit */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     ssize = (ssize + page - 1) & ~(page - 1);
 
@@ -156,8 +158,7 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
 {
     if (main_fn == NULL)
         return -EINVAL;
-    if (cfg && (cfg->procs < 0 || cfg->stack_size > GRT_STACK_MAX ||
-                (cfg->stack_size != 0 && cfg->stack_size < GRT_STACK_MIN)))
+    if (cfg && (cfg->procs < 0 || cfg->stack_size > GRT_STACK_MAX))
         return -EINVAL;
     if (grt__g != NULL)
         return -EBUSY; /* inside a goroutine or a runtime thread */

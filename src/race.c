@@ -5,6 +5,7 @@
 #include "runtime.h"
 
 #if defined(GRT_ASAN)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 
 void grt__race_switch_start(struct g *from, struct g *to, bool from_dying)
@@ -23,7 +24,14 @@ void grt__race_switch_finish(struct g *now)
     now->race_fake_stack = NULL;
 }
 
-void grt__race_g_start(struct g *gp) { (void)gp; }
+/* A stack is reused by many goroutines; frames of one that never returned
+ * (it exited from deep inside, or was abandoned) leave their redzones in
+ * the shadow.  A goroutine starts with a clean stack. */
+void grt__race_g_start(struct g *gp)
+{
+    __asan_unpoison_memory_region((void *)gp->stack_lo, gp->stack_hi - gp->stack_lo);
+}
+
 void grt__race_g_end(struct g *gp) { (void)gp; }
 void grt__race_m_start(struct g *g0) { (void)g0; }
 void grt__race_m_exit(struct m *mp) { (void)mp; }
@@ -39,47 +47,40 @@ void grt__race_stack_leave(struct g *g0, struct g *back)
     grt__race_switch_start(g0, back, false);
 }
 
+void grt__race_unmap(void *addr, size_t len)
+{
+    /* The shadow outlives munmap: a later mapping at this address would
+     * inherit the redzones of our goroutines' frames. */
+    __asan_unpoison_memory_region(addr, len);
+}
+
 #elif defined(GRT_TSAN)
 #include <sanitizer/tsan_interface.h>
 
 int grt__fence_word;
 
 /* TSan keeps a shadow call stack per fiber.  Scheduling code on g0 never
- * returns (schedule -> execute -> gogo), and every mcall starts g0 afresh
- * at the top of its stack; with one fiber per g0 the shadow stack would
- * grow by a few frames per switch until TSan gives up.  So each entry into
- * g0 gets a new fiber, and the previous one is destroyed once we are off
- * it.  The thread's own fiber is kept for mstart and the way out. */
+ * returns (schedule -> execute -> gogo) and every mcall starts g0 afresh at
+ * the top of its stack, so instrumented function entries there would grow
+ * g0's shadow stack without bound.  libgrt is therefore compiled without
+ * function entry/exit instrumentation (CMakeLists.txt); its memory accesses
+ * are still checked, and each g0 keeps the thread's own fiber for life. */
 void grt__race_switch_start(struct g *from, struct g *to, bool from_dying)
 {
     (void)from;
     (void)from_dying;
-    struct m *mp = to->m;
-    if (mp && to == mp->g0) {
-        void *fresh = __tsan_create_fiber(0);
-        if (to->race_fiber != mp->race_fiber)
-            mp->race_stale_fiber = to->race_fiber;
-        to->race_fiber = fresh;
-    }
     /* flags 0: the switch synchronises the two fibers (happens-before). */
     __tsan_switch_to_fiber(to->race_fiber, 0);
 }
 
 void grt__race_switch_finish(struct g *now)
 {
-    struct m *mp = now->m;
-    if (mp && now == mp->g0 && mp->race_stale_fiber) {
-        __tsan_destroy_fiber(mp->race_stale_fiber);
-        mp->race_stale_fiber = NULL;
-    }
+    (void)now;
 }
 
 void grt__race_m_exit(struct m *mp)
 {
-    void *cur = mp->g0->race_fiber;
     __tsan_switch_to_fiber(mp->race_fiber, 0);
-    if (cur != mp->race_fiber)
-        __tsan_destroy_fiber(cur);
     mp->g0->race_fiber = mp->race_fiber;
 }
 

@@ -19,6 +19,8 @@
 
 struct g;
 
+#include <stddef.h>
+
 #if defined(GRT_ASAN) || defined(GRT_TSAN)
 #define GRT_RACE 1
 void grt__race_switch_start(struct g *from, struct g *to, bool from_dying);
@@ -40,6 +42,13 @@ static inline void grt__race_m_start(struct g *g0) { (void)g0; }
 static inline void grt__race_m_exit(struct m *mp) { (void)mp; }
 static inline void grt__race_stack_enter(struct g *from, struct g *g0) { (void)from; (void)g0; }
 static inline void grt__race_stack_leave(struct g *g0, struct g *back) { (void)g0; (void)back; }
+#endif
+
+/* A goroutine stack is about to be unmapped (ASan: forget its shadow). */
+#if defined(GRT_ASAN)
+void grt__race_unmap(void *addr, size_t len);
+#else
+static inline void grt__race_unmap(void *addr, size_t len) { (void)addr; (void)len; }
 #endif
 
 #endif

@@ -127,10 +127,18 @@ typedef struct grt__gobuf {
 struct grt__stack;
 struct grt__sudog;
 struct grt__timer;
+/* A heap slot carries its timer's deadline, so sifting compares slots
+ * without touching the timers themselves (one cache miss each). */
+struct grt__tslot {
+    int64_t            when;
+    struct grt__timer *t;
+};
 struct m;
 struct p;
 
-typedef struct g {
+/* Every switch touches the first line (context, links, stack bounds,
+ * status), so records are line-aligned and that line holds only those. */
+typedef struct __attribute__((aligned(64))) g {
     grt__gobuf         sched;     /* saved context while not running */
     struct m          *m;         /* the M running it, or NULL */
     struct g          *schedlink; /* run queues and free lists */
@@ -189,11 +197,12 @@ typedef struct m {
     uintptr_t   g0_lo;     /* bounds of the thread stack (diagnostics, ASan) */
     uintptr_t   g0_hi;
     void       *race_fiber; /* TSan fiber of the thread itself */
-    void       *race_stale_fiber; /* TSan: g0 fiber to destroy once off it */
     uint32_t    gen;
     int64_t     syscall_when; /* when the current syscall began */
     void      (*mcall_fn)(struct g *gp); /* sanitizer builds: fn of the mcall in flight */
     bool      (*park_unlockf)(struct g *gp, void *arg); /* gopark -> park_m */
+    int32_t     ready_batch;   /* > 0: goready defers the wake-up (sched.c) */
+    bool        ready_pending; /* a deferred wake-up is owed */
     void       *park_arg;
     bool        dead;      /* thread has exited (joined at shutdown) */
     bool        started;   /* pthread_create succeeded */
@@ -255,7 +264,7 @@ typedef struct p {
 
     /* Timers (timer.c): a 4-ary min-heap ordered by when. */
     grt__mutex          timers_lock;
-    struct grt__timer **timers;
+    struct grt__tslot  *timers;      /* 4-ary heap (timer.c) */
     uint32_t            ntimers;
     uint32_t            timers_cap;
     int64_t             timer0_when; /* atomic: earliest when, 0 if none */
@@ -414,6 +423,11 @@ void      grt__netpoll_inject(struct g *head, int32_t n);
 void grt__checkdead(void);           /* sched.lock held */
 void grt__throw_if(bool cond, const char *what);
 int  grt__newproc(grt_fn fn, void *arg, const grt_attr *attr);
+/* Readying many goroutines at once (timers, netpoll): between begin and
+ * end, goready queues without waking another M per goroutine; end wakes
+ * one if any was readied.  On an M (g0 or a goroutine). */
+void grt__ready_batch_begin(void);
+void grt__ready_batch_end(void);
 /* newproc that also hands back the new G (schedinit marks the main one). */
 int  grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out);
 
@@ -515,6 +529,7 @@ void grt__trace_shutdown(void);   /* grt_run end: flush */
 
 /* misc.c */
 int64_t  grt__nanotime(void);
+int64_t  grt__nanotime_coarse(void);
 uint32_t grt__fastrand(void);
 static inline uint32_t grt__fastrandn(uint32_t n) {
     return (uint32_t)(((uint64_t)grt__fastrand() * n) >> 32);

@@ -6,8 +6,8 @@
  * G  goroutine: a function, a stack, a saved context.
  * M  machine: an OS thread.  It runs the scheduler on its g0 stack and user
  *    code on the stacks of the Gs it executes.
- * P  processor: a token of permission to run Go... to run goroutine code,
- *    and the per-CPU state that goes with it (run queue, free lists).
+ * P  processor: the permission to run goroutine code, and the per-CPU
+ *    state that goes with it (run queue, free lists, timers, caches).
  *    There are exactly `procs` Ps.  An M needs a P to run a G.
  *
  * ## The shape of the thing
@@ -88,6 +88,29 @@
  *    middle of a runtime call.
  *  - sched.lock is taken before the gfree lock and the stack pool lock,
  *    never after.
+ *
+ * ## Giving the P up: yield and preemption
+ *
+ * grt_yield puts the caller behind every goroutine that waits.  Go sends
+ * it to the global queue; grt does the same whenever that queue is not
+ * empty, and otherwise uses the tail of the local ring, which is just as
+ * fair (FIFO, and visible to thieves) without taking sched.lock - the
+ * two-goroutine yield loop then costs one CAS.  A goroutine preempted (by
+ * sysmon's flag at a runtime entry, or by SIGURG in its own code: see
+ * preempt.c for the safe-point rules) always goes to the global queue, so
+ * a hog runs again only after everybody else.
+ *
+ * ## Where the time goes when there are many goroutines
+ *
+ * With thousands of goroutines taking turns the scheduler is bound by
+ * memory, not instructions: each switch touches the G record and the top
+ * of the G's stack, neither of which is cached.  Hence: G records are
+ * cache-line aligned with the switch's fields in the first line; stacks
+ * start at a per-goroutine offset (stack_start) so that their tops do not
+ * all fall into the same cache sets; runq_get prefetches the next
+ * goroutine's context while the current one runs; timers are fired in
+ * batches, their deadlines kept in the heap array, with one wake-up per
+ * batch.
  */
 #include "runtime.h"
 #include "arch.h"
@@ -272,11 +295,27 @@ static void race_gostart(void *arg)
     gp->fn(gp->arg);
 }
 
+/* Where a goroutine's first frame goes: not always at the very top of its
+ * stack.  Stacks are laid out at a fixed stride (a multiple of 64 KiB), so
+ * the tops of all stacks - where every parked goroutine keeps its saved
+ * context - would fall into the same few cache sets of every level, and
+ * 10,000 goroutines that take turns (timers, a server) would evict each
+ * other's contexts on every switch.  Shifting each start by a different
+ * number of cache lines spreads them over 256 colours (16 KiB), at most a
+ * sixteenth of the stack, and costs no memory: the pages above the first
+ * frame are never touched. */
+static inline uintptr_t stack_start(const struct g *gp)
+{
+    uintptr_t size = gp->stack_hi - gp->stack_lo;
+    uintptr_t span = size / 16 < 16384 ? size / 16 : 16384;
+    return gp->stack_hi - (((uintptr_t)gp->goid * 64) & (span - 1) & ~(uintptr_t)63);
+}
+
 static _Noreturn void execute(struct g *gp, bool inherit)
 {
     struct m *mp = getg()->m;
     struct p *pp = mp->p;
-    st_release(&mp->curg, gp); /* pairs with acquire loads in sysmon and STW: gp is initialised */
+    st_release(&mp->curg, gp); /* sysmon may write gp->preempt: it must see gp initialised */
     gp->m = mp;
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
     st_relaxed(&gp->preempt, false);
@@ -292,9 +331,9 @@ static _Noreturn void execute(struct g *gp, bool inherit)
         /* First run: build the frame that starts fn and returns to goexit. */
         grt__race_g_start(gp);
         if (GRT_RACE)
-            gp->sched.sp = grt__ctx_init(gp->stack_hi, race_gostart, gp);
+            gp->sched.sp = grt__ctx_init(stack_start(gp), race_gostart, gp);
         else
-            gp->sched.sp = grt__ctx_init(gp->stack_hi, gp->fn, gp->arg);
+            gp->sched.sp = grt__ctx_init(stack_start(gp), gp->fn, gp->arg);
     }
     gogo(gp);
 }
@@ -728,7 +767,7 @@ void grt__gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, int reason
     mp->park_unlockf = unlockf;
     mp->park_arg = arg;
     gp->waitreason = (uint8_t)reason;
-    gp->waitsince = grt__nanotime();
+    gp->waitsince = grt__nanotime_coarse();
     grt__mcall(park_m);
     gp->waitreason = WAIT_NONE;
 }
@@ -751,10 +790,18 @@ void grt__goparkunlock(grt__mutex *l, int reason)
 void grt__goready(struct g *gp)
 {
     struct g *me = getg();
-    struct p *pp = (me && me->m) ? me->m->p : NULL;
+    struct m *mp = me ? me->m : NULL;
+    struct p *pp = mp ? mp->p : NULL;
     casgstatus(gp, G_WAITING, G_RUNNABLE);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
+    if (pp && mp->ready_batch > 0) {
+        /* FIFO, and no runnext churn: only one goroutine of a batch could
+         * have inherited the slice anyway. */
+        grt__runq_put(pp, gp, false);
+        mp->ready_pending = true;
+        return;
+    }
     if (pp) {
         grt__runq_put(pp, gp, true);
     } else {
@@ -764,6 +811,26 @@ void grt__goready(struct g *gp)
     }
     fence_seqcst(); /* step 1 of the protocol: publish, then look */
     grt__wakep();
+}
+
+void grt__ready_batch_begin(void)
+{
+    struct g *me = getg();
+    if (me && me->m)
+        me->m->ready_batch++;
+}
+
+void grt__ready_batch_end(void)
+{
+    struct g *me = getg();
+    if (me == NULL || me->m == NULL)
+        return;
+    struct m *mp = me->m;
+    if (--mp->ready_batch == 0 && mp->ready_pending) {
+        mp->ready_pending = false;
+        fence_seqcst(); /* step 1 of the protocol, once for the batch */
+        grt__wakep();
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -912,9 +979,17 @@ static void main_exit(struct m *mp)
 /* grt_go from a thread with no P (a thread grt did not create): straight
  * to the global queue, all under sched.lock so that a concurrent shutdown
  * either sees the G or refuses it. */
+/* 0 means the default; anything smaller than the minimum is raised to it
+ * (grt.h), so only an absurdly large request is refused. */
+static size_t stack_size_of(const grt_attr *attr)
+{
+    size_t s = attr ? attr->stack_size : 0;
+    return (s != 0 && s < GRT_STACK_MIN) ? GRT_STACK_MIN : s;
+}
+
 static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
 {
-    size_t ssize = attr ? attr->stack_size : 0;
+    size_t ssize = stack_size_of(attr);
     grt__lock(&grt__sched.lock);
     if (grt__sched.state != RT_RUNNING) {
         grt__unlock(&grt__sched.lock);
@@ -923,7 +998,7 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
     bool custom = ssize != 0 && ssize != grt__sched.stack_size;
     int rc = 0;
     struct g *gp = NULL;
-    if (custom && (ssize < GRT_STACK_MIN || ssize > GRT_STACK_MAX))
+    if (custom && ssize > GRT_STACK_MAX)
         rc = -EINVAL;
     else if (!custom && grt__stack_credit_take(NULL) != 0)
         rc = -ENOMEM;
@@ -974,9 +1049,9 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
     if (unlikely(ld_relaxed(&grt__sched.state) != RT_RUNNING))
         return -ESRCH;
 
-    size_t ssize = attr ? attr->stack_size : 0;
+    size_t ssize = stack_size_of(attr);
     bool custom = ssize != 0 && ssize != grt__sched.stack_size;
-    if (custom && (ssize < GRT_STACK_MIN || ssize > GRT_STACK_MAX))
+    if (custom && ssize > GRT_STACK_MAX)
         return -EINVAL;
     if (!custom && grt__stack_credit_take(pp) != 0)
         return -ENOMEM;

@@ -21,7 +21,8 @@
  *
  * so a G holding a credit always finds a stack: a warm one from its P's
  * cache, one from the global warm pool, a cold (MADV_DONTNEED'ed) one, or
- * a fresh slot.
+ * a fresh slot - mapping another arena when the free stacks are all in
+ * other Ps' caches, which only their owners may touch.
  *
  * Warm stacks (already faulted in) are kept for reuse: GRT_STACKCACHE_MAX
  * per P, WARM_MAX globally; beyond that, and when sysmon finds them unused
@@ -257,13 +258,18 @@ static grt__stack *stack_get_global(struct p *pp)
         pool.cold = s->next;
         pool.ncold--;
     } else {
-        for (struct arena *a = pool.arenas; a && !s; a = a->next) {
-            if (a->ncarved < a->nslots) {
-                if (!slot_carve(a, a->ncarved))
-                    grt__fatal("cannot install a stack guard page (out of memory?)");
-                s = &a->slots[a->ncarved++];
+        /* Free stacks may sit in other Ps' caches, which only their owners
+         * touch: the credit promised a slot, not that one is reachable from
+         * here, so map more rather than wait for them. */
+        do {
+            for (struct arena *a = pool.arenas; a && !s; a = a->next) {
+                if (a->ncarved < a->nslots) {
+                    if (!slot_carve(a, a->ncarved))
+                        grt__fatal("cannot install a stack guard page (out of memory?)");
+                    s = &a->slots[a->ncarved++];
+                }
             }
-        }
+        } while (s == NULL && arena_grow());
     }
     grt__unlock(&pool.lock);
     if (s == NULL)
@@ -308,6 +314,7 @@ void grt__stack_unbind(struct p *pp, struct g *gp)
         return;
     if (s->custom) {
         size_t len = (s->hi - s->lo) + pool.page;
+        grt__race_unmap((void *)(s->lo - pool.page), len);
         munmap((void *)(s->lo - pool.page), len);
         xadd_relaxed(&pool.custom_bytes, -(int64_t)len);
         free(s);
@@ -379,6 +386,7 @@ void grt__stack_fini(bool keep)
 {
     for (struct arena *a = keep ? NULL : pool.arenas; a;) {
         struct arena *next = a->next;
+        grt__race_unmap((void *)a->base, a->len);
         munmap((void *)a->base, a->len);
         free(a);
         a = next;

@@ -36,7 +36,7 @@ void grt_syscall_enter(void)
     inc_owner(&pp->syscalltick); /* read by sysmon */
     grt__casgstatus(gp, G_RUNNING, G_SYSCALL);
     mp->oldp = pp;
-    st_relaxed(&mp->p, NULL); /* read by sysmon (preempt_signal) */
+    st_relaxed(&mp->p, NULL);
     st_relaxed(&pp->m, NULL);
     st_release(&mp->syscall_state, SC_IN);
     /* release: sysmon and stop-the-world may take the P from here on */
@@ -67,7 +67,7 @@ static void exitsyscall0(struct g *gp)
 {
     struct m *mp = gp->m;
     grt__casgstatus(gp, G_SYSCALL, G_RUNNABLE);
-    mp->curg = NULL;
+    st_relaxed(&mp->curg, NULL); /* sysmon reads it (preempt_one) */
     gp->m = NULL;
     grt__lock(&grt__sched.lock);
     struct p *pp = grt__sched.state == RT_RUNNING && !grt__sched.gcwaiting ? grt__pidleget() : NULL;

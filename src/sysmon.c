@@ -30,7 +30,7 @@ static void preempt_one(struct p *pp)
     struct m *mp = ld_relaxed(&pp->m);
     if (mp == NULL)
         return;
-    struct g *gp = ld_acquire(&mp->curg); /* pairs with execute: gp is initialised */
+    struct g *gp = ld_acquire(&mp->curg);
     if (gp == NULL || gp == mp->g0)
         return;
     st_relaxed(&gp->preempt, true);

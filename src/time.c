@@ -15,6 +15,14 @@
  *
  * A func timer starts fn(arg) in a new goroutine when it fires; firing runs
  * on the scheduler, which must never block, so fn never runs there.
+ *
+ * Go lets several goroutines stop and reset one timer at once.  Each of
+ * those calls is a delete followed by an add of the runtime timer, and two
+ * of them interleaved would queue it twice (two heaps, or twice in one),
+ * so a per-timer lock makes them take turns.  It is a runtime lock: the
+ * holder never parks (grt__timer_del waits for a firing by yielding the
+ * thread, and a firing never takes this lock), so a contender waits only
+ * for a few instructions.
  */
 #include "runtime.h"
 
@@ -23,6 +31,7 @@
 
 struct grt_timer {
     grt__timer rt;    /* first: the runtime timer's arg is this struct */
+    grt__mutex lock;  /* serialises stop/reset/free of this timer */
     grt_chan  *c;     /* channel timers; NULL for func timers */
     grt_fn     fn;    /* func timers */
     void      *fnarg;
@@ -127,8 +136,10 @@ int grt_timer_stop(grt_timer *t)
 {
     if (t == NULL)
         return -EINVAL;
+    grt__lock(&t->lock);
     bool was = grt__timer_del(&t->rt);
     drain(t);
+    grt__unlock(&t->lock);
     return was ? 1 : 0;
 }
 
@@ -138,10 +149,12 @@ int grt_timer_reset(grt_timer *t, int64_t delay)
         return -EINVAL;
     if (ld_acquire(&grt__sched.state) != RT_RUNNING)
         return -ESRCH;
+    grt__lock(&t->lock);
     bool was = grt__timer_del(&t->rt);
     drain(t);
     t->rt.when = due(delay);
     grt__timer_add(&t->rt);
+    grt__unlock(&t->lock);
     return was ? 1 : 0;
 }
 

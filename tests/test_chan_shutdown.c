@@ -46,13 +46,14 @@ static void main_fn(void *arg)
 {
     (void)arg;
     dropped = grt_chan_make(sizeof(int), 0);
+    /* before the lockers exist: they must all block, not this goroutine */
+    CHECK_EQ(grt_mutex_lock(&held), 0);
     for (int i = 0; i < 10; i++) {
         CHECK_EQ(grt_go(blocked_recv, NULL), 0);
         CHECK_EQ(grt_go(blocked_select, NULL), 0);
         CHECK_EQ(grt_go(blocked_send, dropped), 0);
         CHECK_EQ(grt_go(blocked_lock, NULL), 0);
     }
-    CHECK_EQ(grt_mutex_lock(&held), 0);
     grt_sleep(20 * 1000 * 1000); /* everybody parks */
     grt_chan_release(dropped);   /* the parked goroutines keep it alive */
 

@@ -182,7 +182,7 @@ static void check_queue(void)
 
 /* --- foreign threads and errors ------------------------------------------------- */
 
-static atomic_int foreign_ready;
+static atomic_int foreign_ready, signal_checked;
 
 static void nothing(void *arg) { (void)arg; }
 
@@ -198,7 +198,10 @@ static void *foreign(void *arg)
     atomic_store(&foreign_ready, 1);
     usleep(20 * 1000);
     CHECK_EQ(grt_cond_signal(&c), 0);
-    usleep(20 * 1000);
+    /* the broadcast only once the test saw that the signal woke one: no
+     * timing assumption about when the woken goroutine runs */
+    while (!atomic_load(&signal_checked))
+        usleep(1000);
     CHECK_EQ(grt_cond_broadcast(&c), 0);
     return NULL;
 }
@@ -213,6 +216,7 @@ static void check_foreign(void)
     for (int i = 0; i < N; i++)
         CHECK_EQ(grt_chan_recv(running, NULL), 0);
     atomic_store(&foreign_ready, 0);
+    atomic_store(&signal_checked, 0);
     pthread_t t;
     CHECK_EQ(pthread_create(&t, NULL, foreign, NULL), 0);
     while (!atomic_load(&foreign_ready))
@@ -220,7 +224,8 @@ static void check_foreign(void)
     int v;
     CHECK_EQ(grt_chan_recv(awake, &v), 0); /* the signal: one */
     grt_sleep(5 * MS);
-    CHECK_EQ(grt_chan_len(awake), 0);
+    CHECK_EQ(grt_chan_len(awake), 0); /* a signal wakes one, not more */
+    atomic_store(&signal_checked, 1);
     CHECK_EQ(grt_chan_recv(awake, &v), 0); /* the broadcast: the rest */
     CHECK_EQ(grt_chan_recv(awake, &v), 0);
     CHECK_EQ(pthread_join(t, NULL), 0);

@@ -19,7 +19,14 @@ void grt__async_preempt(void);
 
 bool grt__arch_preempt_supported(void)
 {
+#if defined(GRT_TSAN)
+    /* TSan delays signal delivery to its own safe points and hands the
+     * handler a context that is not the one the thread resumes with:
+     * redirecting it would corrupt the goroutine.  Cooperative only. */
+    return false;
+#else
     return true;
+#endif
 }
 
 void grt__arch_preempt_init(void)
