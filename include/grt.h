@@ -277,8 +277,32 @@ typedef struct grt_stats {
 } grt_stats;
 
 GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */
-GRT_EXTERN int grt_dump(int fd);              /* every goroutine, with its stack */
-GRT_EXTERN int grt_trace_start(const char *path); /* Chrome trace-event JSON */
+
+/*
+ * Write every goroutine to fd: id, name, status, wait reason and for how
+ * long, creator, and for goroutines that are not running a stack trace
+ * from their saved context (frame pointers, symbols from the dynamic and
+ * the static symbol tables), as well as the caller's own.  Returns 0,
+ * -EBADF for fd < 0, -ESRCH when the runtime is not running.  SIGQUIT
+ * prints the same to stderr and exits with status 2, unless the program
+ * has a SIGQUIT handler of its own.  Frames of code built without frame
+ * pointers end a trace early.
+ */
+GRT_EXTERN int grt_dump(int fd);
+
+/*
+ * Execution trace in Chrome trace-event JSON (open it in ui.perfetto.dev or
+ * chrome://tracing): a track per P with a slice per goroutine run, instant
+ * events for create, block (with the reason), unblock, syscall enter/exit,
+ * steal and preempt, counters for run-queue lengths.  GRT_TRACE=path traces
+ * a whole grt_run.  start/stop must be called from a goroutine (-EPERM
+ * otherwise); they stop the world briefly.  start: 0, -EINVAL (NULL or
+ * empty path), -EBUSY (a trace is on), -ESRCH (runtime not running), or
+ * -errno from creating the file.  stop: 0 once the file is complete,
+ * -EINVAL (no trace on), -ESRCH, -EIO if a write failed.  A trace still on
+ * when grt_run returns is completed then.
+ */
+GRT_EXTERN int grt_trace_start(const char *path);
 GRT_EXTERN int grt_trace_stop(void);
 
 #ifdef __cplusplus

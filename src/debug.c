@@ -1,13 +1,33 @@
 /*
- * debug.c - looking at goroutines: the listing printed by deadlock reports
- * and fatal errors, and checkdead.
+ * debug.c - looking at goroutines: the goroutine dump (grt_dump, SIGQUIT,
+ * deadlock reports and fatal errors) with stack traces walked along frame
+ * pointers, checkdead, and schedtrace.
+ *
+ * Why frame pointers and not libunwind: the stacks walked are those of
+ * parked goroutines, whose only state is the saved context (sp, and the
+ * callee-saved registers pushed on their stack, rbp/x29 among them), and
+ * libgrt is built with -fno-omit-frame-pointer, so the chain is exact from
+ * the park down to the first user frame; libunwind would need a
+ * synthesised ucontext per goroutine and is not async-signal-safe in its
+ * DWARF path (the dump also runs in fatal-signal handlers).  User code
+ * built without frame pointers ends the chain early: every record is
+ * bounds-checked against the goroutine's stack, so a bad chain stops the
+ * walk, never crashes it.
  */
 #include "runtime.h"
 
+#include "arch.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void fdprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -28,44 +48,275 @@ static void fdprintf(int fd, const char *fmt, ...)
     }
 }
 
-struct dump_ctx {
-    int     fd;
-    int64_t now;
-    int     count;
+/* ------------------------------------------------------------------ */
+/* Symbols                                                             */
+/* ------------------------------------------------------------------ */
+
+/* dladdr names only the symbols in the dynamic symbol table; most of a
+ * program (static functions, a static libgrt, an executable not linked
+ * with -rdynamic) is not there.  So the object's own .symtab is read from
+ * its file: mapped once, kept for the life of the process, at most
+ * MAX_OBJS objects.  Only mmap/open are used, so it also works in the
+ * fatal-signal paths; a busy cache (two dumps at once, or a signal during
+ * a dump) just means no name for that frame. */
+#define MAX_OBJS 8
+
+struct objsyms {
+    char              path[256];
+    bool              failed;
+    bool              dyn;     /* ET_DYN: symbol values are relative to the base */
+    const ElfW(Sym)  *syms;
+    size_t            nsyms;
+    const char       *strs;
+    size_t            strsz;
 };
 
-static void dump_one(struct g *gp, void *arg)
+static struct objsyms objs[MAX_OBJS];
+static int            nobjs;
+static uint32_t       objs_busy;
+
+static void objsyms_load(struct objsyms *o, const char *path)
+{
+    snprintf(o->path, sizeof o->path, "%s", path);
+    o->failed = true;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(ElfW(Ehdr))) {
+        close(fd);
+        return;
+    }
+    size_t len = (size_t)st.st_size;
+    const uint8_t *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return;
+    const ElfW(Ehdr) *eh = (const void *)map;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_shoff == 0 ||
+        eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > len)
+        goto bad;
+    const ElfW(Shdr) *sh = (const void *)(map + eh->e_shoff);
+    for (int i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+            continue;
+        const ElfW(Shdr) *str = &sh[sh[i].sh_link];
+        if (sh[i].sh_offset + sh[i].sh_size > len || str->sh_offset + str->sh_size > len)
+            goto bad;
+        o->syms = (const void *)(map + sh[i].sh_offset);
+        o->nsyms = sh[i].sh_size / sizeof(ElfW(Sym));
+        o->strs = (const char *)(map + str->sh_offset);
+        o->strsz = str->sh_size;
+        o->dyn = eh->e_type == ET_DYN;
+        o->failed = false;
+        return;
+    }
+bad:
+    munmap((void *)map, len);
+}
+
+/* The function containing addr in the object at path loaded at base. */
+static const char *objsyms_find(const char *path, uintptr_t base, uintptr_t addr, uintptr_t *off)
+{
+    if (!cas_acquire(&objs_busy, 0, 1))
+        return NULL;
+    struct objsyms *o = NULL;
+    for (int i = 0; i < nobjs && !o; i++)
+        if (!strcmp(objs[i].path, path))
+            o = &objs[i];
+    if (o == NULL && nobjs < MAX_OBJS) {
+        o = &objs[nobjs++];
+        objsyms_load(o, path);
+    }
+    const char *best = NULL;
+    if (o && !o->failed) {
+        uintptr_t rel = o->dyn ? addr - base : addr, bestv = 0;
+        for (size_t i = 0; i < o->nsyms; i++) {
+            const ElfW(Sym) *sy = &o->syms[i];
+            if (ELF64_ST_TYPE(sy->st_info) != STT_FUNC || sy->st_shndx == SHN_UNDEF ||
+                sy->st_name >= o->strsz)
+                continue;
+            /* Sized symbols only: the unsized ones (crt's frame_dummy)
+             * would claim every address after them. */
+            uintptr_t v = sy->st_value;
+            if (v <= rel && v >= bestv && rel < v + sy->st_size) {
+                best = o->strs + sy->st_name;
+                bestv = v;
+            }
+        }
+        *off = rel - bestv;
+    }
+    st_release(&objs_busy, 0);
+    return best;
+}
+
+/* "name+0xoff [object+0xoffset]" for a code address.  For a return
+ * address, ret is true: the lookup uses pc - 1, the call itself, which may
+ * belong to another function than the instruction after it (a noreturn
+ * call at the end of one). */
+static void symbolize(uintptr_t pc, bool ret, char *buf, size_t n)
+{
+    Dl_info di;
+    memset(&di, 0, sizeof di);
+    uintptr_t look = ret ? pc - 1 : pc;
+    if (!dladdr((void *)look, &di) || di.dli_fname == NULL) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    uintptr_t base = (uintptr_t)di.dli_fbase, off = 0;
+    const char *name = NULL;
+    if (di.dli_sname && di.dli_saddr) {
+        name = di.dli_sname;
+        off = pc - (uintptr_t)di.dli_saddr;
+    } else {
+        name = objsyms_find(di.dli_fname, base, look, &off);
+        off += pc - look;
+        /* A return address that is the first byte of a function: the
+         * "call" was a frame built by hand (grt__goexit_stub). */
+        if (name == NULL && look != pc)
+            name = objsyms_find(di.dli_fname, base, pc, &off);
+    }
+    if (name)
+        snprintf(buf, n, "%s+%#lx [%s+%#lx]", name, (unsigned long)off, di.dli_fname,
+                 (unsigned long)(pc - base));
+    else
+        snprintf(buf, n, "? [%s+%#lx]", di.dli_fname, (unsigned long)(pc - base));
+}
+
+/* ------------------------------------------------------------------ */
+/* Goroutine dump                                                      */
+/* ------------------------------------------------------------------ */
+
+#define MAX_FRAMES 64
+
+/* Walk frame records (fp -> {caller fp, return pc}) from fp, printing each
+ * return address.  Every record must lie inside [lo, hi) and each one
+ * above the last, so a corrupt chain or code built without frame pointers
+ * ends the walk instead of reading wild memory.  Not instrumented: the
+ * frames belong to other goroutines' stacks, which ASan may poison. */
+__attribute__((no_sanitize_address, no_sanitize_thread)) static void
+walk_frames(int fd, uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t hi)
+{
+    char sym[512];
+    int depth = 0;
+    if (pc) {
+        symbolize(pc, true, sym, sizeof sym);
+        fdprintf(fd, "\t#%-2d %#014lx %s\n", depth++, (unsigned long)pc, sym);
+    }
+    while (depth < MAX_FRAMES && fp >= lo && fp + 2 * sizeof(uintptr_t) <= hi &&
+           (fp & (sizeof(uintptr_t) - 1)) == 0) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        uintptr_t next = rec[0], ret = rec[1];
+        if (ret == 0)
+            break;
+        symbolize(ret, true, sym, sizeof sym);
+        fdprintf(fd, "\t#%-2d %#014lx %s\n", depth++, (unsigned long)ret, sym);
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    if (depth == MAX_FRAMES)
+        fdprintf(fd, "\t...\n");
+}
+
+struct dump_ctx {
+    int       fd;
+    int64_t   now;
+    int       count;
+    struct g *self;   /* the goroutine printing the dump, or interrupted */
+    uintptr_t self_fp; /* where its frame walk starts */
+    uintptr_t self_pc; /* and its pc, if interrupted by a signal */
+};
+
+static void fmt_duration(char *buf, size_t n, int64_t ns)
+{
+    if (ns >= 60000000000LL)
+        snprintf(buf, n, "%lld minutes", (long long)(ns / 60000000000LL));
+    else if (ns >= 1000000000LL)
+        snprintf(buf, n, "%.1f s", (double)ns / 1e9);
+    else
+        snprintf(buf, n, "%lld ms", (long long)(ns / 1000000));
+}
+
+/* The dump and the scheddetail lines read other threads' Gs, Ms and Ps
+ * without their locks, on purpose: a diagnostic must not wait for (or
+ * deadlock on) the state it describes, and a torn value costs a wrong line,
+ * nothing more.  GRT_NO_TSAN keeps TSan from reporting those reads. */
+#define GRT_NO_TSAN __attribute__((no_sanitize_thread))
+
+GRT_NO_TSAN static void dump_one(struct g *gp, void *arg)
 {
     struct dump_ctx *c = arg;
     uint32_t s = ld_acquire(&gp->status);
     if (s == G_DEAD || s == G_IDLE || gp->gen != grt__sched.gen)
         return;
     c->count++;
-    char what[96];
+    char what[128], dur[32];
+    struct m *mp = ld_relaxed(&gp->m);
     if (s == G_WAITING) {
-        int64_t mins = (c->now - gp->waitsince) / 60000000000LL;
-        if (mins > 0)
-            snprintf(what, sizeof what, "%s, %lld minutes", grt__wait_reason_names[gp->waitreason],
-                     (long long)mins);
-        else
-            snprintf(what, sizeof what, "%s", grt__wait_reason_names[gp->waitreason]);
+        fmt_duration(dur, sizeof dur, c->now - gp->waitsince);
+        snprintf(what, sizeof what, "%s, %s", grt__wait_reason_names[gp->waitreason], dur);
+    } else if (s == G_SYSCALL && mp) {
+        fmt_duration(dur, sizeof dur, c->now - ld_relaxed(&mp->syscall_when));
+        snprintf(what, sizeof what, "syscall, %s, M%lld", dur, (long long)mp->id);
+    } else if (s == G_RUNNING && mp) {
+        struct p *pp = ld_relaxed(&mp->p);
+        snprintf(what, sizeof what, "running, M%lld P%d", (long long)mp->id, pp ? pp->id : -1);
+    } else if (s == G_RUNNABLE && gp->waitreason == WAIT_PREEMPTED) {
+        snprintf(what, sizeof what, "runnable, preempted");
     } else {
         snprintf(what, sizeof what, "%s", grt__status_name(s));
     }
-    fdprintf(c->fd, "goroutine %llu [%s]%s%s%s:\n", (unsigned long long)gp->goid, what,
-             gp->name ? " \"" : "", gp->name ? gp->name : "", gp->name ? "\"" : "");
+    fdprintf(c->fd, "goroutine %llu%s%s%s [%s]:\n", (unsigned long long)gp->goid,
+             gp->name ? " \"" : "", gp->name ? gp->name : "", gp->name ? "\"" : "", what);
+
+    /* A stack trace where the stack holds still: parked and queued Gs
+     * (their context was saved before their status changed), and the
+     * goroutine printing the dump.  Running ones: their state only. */
+    void *sp = ld_relaxed(&gp->sched.sp);
+    if (gp == c->self) {
+        if (c->self_pc) {
+            char sym[512];
+            symbolize(c->self_pc, false, sym, sizeof sym);
+            fdprintf(c->fd, "\tpc %#lx %s\n", (unsigned long)c->self_pc, sym);
+        }
+        walk_frames(c->fd, 0, c->self_fp, gp->stack_lo, gp->stack_hi);
+    } else if ((s == G_WAITING || s == G_RUNNABLE || s == G_PREEMPTED) && sp != NULL &&
+               (uintptr_t)sp >= gp->stack_lo && (uintptr_t)sp < gp->stack_hi) {
+        walk_frames(c->fd, grt__ctx_pc(sp), grt__ctx_fp(sp), gp->stack_lo, gp->stack_hi);
+    } else if (s == G_RUNNABLE && gp->fn) {
+        char sym[512];
+        symbolize((uintptr_t)gp->fn, false, sym, sizeof sym);
+        fdprintf(c->fd, "\tnot started: %s\n", sym);
+    }
+
     if (gp->parent_goid)
         fdprintf(c->fd, "created by goroutine %llu\n\n", (unsigned long long)gp->parent_goid);
     else
-        fdprintf(c->fd, "%s\n\n", gp->is_main || gp->goid == 1 ? "main goroutine" : "created by a foreign thread");
+        fdprintf(c->fd, "%s\n\n",
+                 gp->is_main || gp == grt__sched.main_g ? "main goroutine" : "created by a foreign thread");
+}
+
+static void dump_header(struct dump_ctx *c)
+{
+    c->self = grt__curg();
+    c->self_fp = (uintptr_t)__builtin_frame_address(0);
 }
 
 void grt__dump_goroutines(int fd)
 {
-    struct dump_ctx c = {fd, grt__nanotime(), 0};
-    grt__lock(&grt__allg_lock);
-    grt__allg_each(dump_one, &c);
-    grt__unlock(&grt__allg_lock);
+    struct dump_ctx c = {fd, grt__nanotime(), 0, NULL, 0, 0};
+    dump_header(&c);
+    /* Walked without the allg lock: the dump writes to fd, which may block,
+     * and nobody else should wait for that.  allg records are never freed
+     * while the runtime runs. */
+    grt__allg_each_nolock(dump_one, &c);
+}
+
+void grt__dump_goroutines_interrupted(int fd, struct g *gp, uintptr_t pc, uintptr_t fp)
+{
+    struct dump_ctx c = {fd, grt__nanotime(), 0, gp, fp, pc};
+    grt__allg_each_nolock(dump_one, &c);
 }
 
 struct dead_scan {
@@ -116,53 +367,104 @@ void grt__checkdead(void)
     _exit(2);
 }
 
-/* GRT_DEBUG=schedtrace=MS: one line per period, in Go's format:
- * SCHED 1004ms: procs=2 idleprocs=0 threads=5 spinningthreads=0
- *   idlethreads=1 runqueue=0 [3 0]
- * scheddetail=1 adds a line per P and per M. */
-void grt__schedtrace_tick(int64_t now)
+/* GRT_DEBUG=schedtrace=MS: one line per period on stderr, in Go's format
+ * (DESIGN.md section 9), called by sysmon, which keeps running while
+ * schedtrace is on:
+ *   SCHED 1004ms: procs=2 idleprocs=0 threads=5 spinningthreads=0
+ *     idlethreads=1 runqueue=0 [3 0]
+ * (one line; the bracket lists each P's local queue).  scheddetail=1
+ * follows Go's detailed form: the first line adds gcwaiting, nmidlelocked,
+ * stopwait and sysmonwait instead of the bracket, then a line per P, per M
+ * and per live G. */
+static void tracef(char *buf, size_t size, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void tracef(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+    if (*n >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, size - *n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *n += (size_t)k < size - *n ? (size_t)k : size - *n - 1;
+}
+
+GRT_NO_TSAN static void detail_g(struct g *gp, void *arg)
+{
+    int fd = *(int *)arg;
+    uint32_t s = ld_acquire(&gp->status);
+    if (s == G_DEAD || s == G_IDLE || gp->gen != grt__sched.gen)
+        return;
+    struct m *mp = ld_relaxed(&gp->m), *lm = ld_relaxed(&gp->lockedm);
+    char mbuf[24], lbuf[24];
+    snprintf(mbuf, sizeof mbuf, mp ? "%lld" : "nil", mp ? (long long)mp->id : 0LL);
+    snprintf(lbuf, sizeof lbuf, lm ? "%lld" : "nil", lm ? (long long)lm->id : 0LL);
+    fdprintf(fd, "  G%llu: status=%u(%s) m=%s lockedm=%s\n", (unsigned long long)gp->goid, s,
+             s == G_WAITING ? grt__wait_reason_names[gp->waitreason] : "", mbuf, lbuf);
+}
+
+GRT_NO_TSAN void grt__schedtrace_tick(int64_t now)
 {
     static int64_t last;
+    static uint32_t last_gen;
     if (grt__debug.schedtrace <= 0)
         return;
-    if (now - last < (int64_t)grt__debug.schedtrace * 1000000)
+    if (last_gen == grt__sched.gen && now - last < (int64_t)grt__debug.schedtrace * 1000000)
         return;
+    last_gen = grt__sched.gen;
     last = now;
-    char buf[4096];
-    int n = 0;
+    bool detail = grt__debug.scheddetail > 0;
+    static char buf[16384]; /* sysmon only */
+    size_t n = 0, size = sizeof buf;
     grt__lock(&grt__sched.lock);
-    n += snprintf(buf + n, sizeof buf - (size_t)n,
-                  "SCHED %lldms: procs=%d idleprocs=%u threads=%lld spinningthreads=%u "
-                  "idlethreads=%d runqueue=%d [",
-                  (long long)((now - grt__sched.start_time) / 1000000), grt__gomaxprocs,
-                  grt__sched.npidle, (long long)(grt__sched.mnext - grt__sched.nmfreed),
-                  grt__sched.nmspinning, grt__sched.nmidle, grt__sched.runq_size);
-    for (int32_t i = 0; i < grt__gomaxprocs && n < (int)sizeof buf - 16; i++)
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%u", i ? " " : "",
-                      grt__runq_len(grt__allp[i]));
-    n += snprintf(buf + n, sizeof buf - (size_t)n, "]\n");
-    if (grt__debug.scheddetail > 0) {
-        for (int32_t i = 0; i < grt__gomaxprocs && n < (int)sizeof buf - 128; i++) {
+    tracef(buf, size, &n,
+           "SCHED %lldms: procs=%d idleprocs=%u threads=%lld spinningthreads=%u "
+           "idlethreads=%d runqueue=%d",
+           (long long)((now - grt__sched.start_time) / 1000000), grt__gomaxprocs,
+           ld_relaxed(&grt__sched.npidle), (long long)(grt__sched.mnext - grt__sched.nmfreed),
+           ld_relaxed(&grt__sched.nmspinning), grt__sched.nmidle,
+           ld_relaxed(&grt__sched.runq_size));
+    if (detail) {
+        tracef(buf, size, &n, " gcwaiting=%s nmidlelocked=%d stopwait=%d sysmonwait=%s\n",
+               ld_relaxed(&grt__sched.gcwaiting) ? "true" : "false", grt__sched.nmidlelocked,
+               grt__sched.stopwait, ld_relaxed(&grt__sched.sysmonwait) ? "true" : "false");
+        for (int32_t i = 0; i < grt__gomaxprocs; i++) {
             struct p *pp = grt__allp[i];
             struct m *mp = ld_relaxed(&pp->m);
-            n += snprintf(buf + n, sizeof buf - (size_t)n,
-                          "  P%d: status=%u schedtick=%u syscalltick=%u m=%lld runqsize=%u gfreecnt=%d\n",
-                          pp->id, pp->status, pp->schedtick, pp->syscalltick,
-                          mp ? (long long)mp->id : -1LL, grt__runq_len(pp), pp->ngfree);
+            char mbuf[24];
+            snprintf(mbuf, sizeof mbuf, mp ? "%lld" : "nil", mp ? (long long)mp->id : 0LL);
+            tracef(buf, size, &n,
+                   "  P%d: status=%u schedtick=%u syscalltick=%u m=%s runqsize=%u gfreecnt=%d "
+                   "timerslen=%u\n",
+                   pp->id, ld_relaxed(&pp->status), ld_relaxed(&pp->schedtick),
+                   ld_relaxed(&pp->syscalltick), mbuf, grt__runq_len(pp),
+                   ld_relaxed(&pp->ngfree), ld_relaxed(&pp->ntimers));
         }
-        for (struct m *mp = grt__allm; mp && n < (int)sizeof buf - 128; mp = mp->alllink) {
-            struct p *pp = mp->p;
-            struct g *cg = mp->curg;
-            n += snprintf(buf + n, sizeof buf - (size_t)n,
-                          "  M%lld: p=%d curg=%lld spinning=%d blocked=%d lockedg=%lld\n",
-                          (long long)mp->id, pp ? pp->id : -1, cg ? (long long)cg->goid : -1LL,
-                          mp->spinning, mp->blocked,
-                          mp->lockedg ? (long long)mp->lockedg->goid : -1LL);
+        for (struct m *mp = grt__allm; mp; mp = mp->alllink) {
+            struct p *pp = ld_relaxed(&mp->p);
+            struct g *cg = ld_relaxed(&mp->curg);
+            struct g *lg = ld_relaxed(&mp->lockedg);
+            char pb[16], cb[24], lb[24];
+            snprintf(pb, sizeof pb, pp ? "%d" : "nil", pp ? pp->id : 0);
+            snprintf(cb, sizeof cb, cg ? "%llu" : "nil", cg ? (unsigned long long)cg->goid : 0ULL);
+            snprintf(lb, sizeof lb, lg ? "%llu" : "nil", lg ? (unsigned long long)lg->goid : 0ULL);
+            tracef(buf, size, &n, "  M%lld: p=%s curg=%s locks=%d spinning=%s blocked=%s lockedg=%s\n",
+                   (long long)mp->id, pb, cb, ld_relaxed(&mp->locks),
+                   ld_relaxed(&mp->spinning) ? "true" : "false",
+                   ld_relaxed(&mp->blocked) ? "true" : "false", lb);
         }
+    } else {
+        tracef(buf, size, &n, " [");
+        for (int32_t i = 0; i < grt__gomaxprocs; i++)
+            tracef(buf, size, &n, "%s%u", i ? " " : "", grt__runq_len(grt__allp[i]));
+        tracef(buf, size, &n, "]\n");
     }
     grt__unlock(&grt__sched.lock);
-    if (n > (int)sizeof buf)
-        n = (int)sizeof buf;
-    ssize_t w = write(2, buf, (size_t)n);
+    ssize_t w = write(2, buf, n);
     (void)w;
+    if (detail) {
+        int fd = 2;
+        grt__allg_each_nolock(detail_g, &fd);
+    }
 }

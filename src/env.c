@@ -2,6 +2,9 @@
  * env.c - the GRT_DEBUG environment variable:
  *   GRT_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1
  * Unknown keys are ignored, as Go ignores unknown GODEBUG settings.
+ * One key exists for testing only: preemptstress=US makes a thread request
+ * asynchronous preemption of every running goroutine every US microseconds
+ * (preempt.c), so tests reach thousands of preemptions a second.
  */
 #include "runtime.h"
 
@@ -27,6 +30,8 @@ void grt__parse_env(void)
                 grt__debug.scheddetail = v;
             else if (klen == 15 && !memcmp(s, "asyncpreemptoff", 15))
                 grt__debug.asyncpreemptoff = v;
+            else if (klen == 13 && !memcmp(s, "preemptstress", 13))
+                grt__debug.preemptstress = v;
         }
         s = end ? end + 1 : NULL;
     }

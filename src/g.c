@@ -39,7 +39,7 @@ struct g *grt__galloc(void)
             return NULL;
         }
         c->next = chunks;
-        chunks = c;
+        st_release(&chunks, c); /* pairs with grt__allg_each_nolock */
         cur_chunk = c;
     }
     struct g *gp = &cur_chunk->gs[cur_chunk->used];
@@ -54,6 +54,19 @@ struct g *grt__galloc(void)
 void grt__allg_each(void (*fn)(struct g *gp, void *arg), void *arg)
 {
     for (struct gchunk *c = chunks; c; c = c->next) {
+        uint32_t n = ld_acquire(&c->used);
+        for (uint32_t i = 0; i < n; i++)
+            fn(&c->gs[i], arg);
+    }
+}
+
+/* The same without the lock, for fatal errors and signal handlers (the
+ * lock may be held by the thread that crashed).  Chunks are only ever
+ * added at the head and records never freed while the runtime runs, so
+ * the walk is safe; it may miss a G created meanwhile. */
+void grt__allg_each_nolock(void (*fn)(struct g *gp, void *arg), void *arg)
+{
+    for (struct gchunk *c = ld_acquire(&chunks); c; c = c->next) {
         uint32_t n = ld_acquire(&c->used);
         for (uint32_t i = 0; i < n; i++)
             fn(&c->gs[i], arg);

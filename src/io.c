@@ -421,14 +421,3 @@ int grt_dump(int fd)
     grt__dump_goroutines(fd);
     return 0;
 }
-
-int grt_trace_start(const char *path)
-{
-    (void)path;
-    return -ENOSYS;
-}
-
-int grt_trace_stop(void)
-{
-    return -ENOSYS;
-}

@@ -43,6 +43,7 @@
 #include <link.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 
 /* Bounds of libgrt's code when it is linked statically (objcopy renames
@@ -64,6 +65,8 @@ static struct {
     struct sigaction old;          /* the program's SIGURG action */
     bool         installed;
     size_t       stack_need;
+    pthread_t    stress;           /* GRT_DEBUG=preemptstress thread */
+    bool         stress_running;
 } pre;
 
 static bool saw_libc;
@@ -184,10 +187,49 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
     errno = saved_errno;
 }
 
+/* GRT_DEBUG=preemptstress=US: a thread that, every US microseconds, asks
+ * every running goroutine to stop, as sysmon does after 10 ms.  The tests
+ * use it to put thousands of preemptions per second on code that sysmon
+ * alone would interrupt a hundred times a second (register preservation,
+ * libc safety, system calls under the signal).  It stops before teardown
+ * joins the Ms, so every pthread_t it signals is still valid. */
+static void *stress_main(void *arg)
+{
+    (void)arg;
+    uint32_t gen = grt__sched.gen;
+    int64_t period = (int64_t)grt__debug.preemptstress * 1000;
+    struct timespec ts = {period / 1000000000, period % 1000000000};
+    while (ld_acquire(&grt__sched.state) == RT_RUNNING && gen == grt__sched.gen) {
+        nanosleep(&ts, NULL);
+        int32_t np = ld_acquire(&grt__gomaxprocs);
+        for (int32_t i = 0; i < np; i++) {
+            struct p *pp = grt__allp[i];
+            if (ld_acquire(&pp->status) != P_RUNNING)
+                continue;
+            struct m *mp = ld_relaxed(&pp->m);
+            struct g *gp = mp ? ld_acquire(&mp->curg) : NULL;
+            if (gp == NULL || gp == mp->g0)
+                continue;
+            st_relaxed(&gp->preempt, true);
+            grt__preempt_signal(mp, gp);
+        }
+    }
+    return NULL;
+}
+
 void grt__preempt_init(void)
 {
     pre.ngood = pre.nbad = 0;
     pre.installed = false;
+#ifdef GRT_TSAN
+    /* TSan holds asynchronous signals back and runs the handler later, at
+     * one of its interceptors, with the ucontext saved when the signal
+     * arrived.  Redirecting that stale context would push a return address
+     * into stack memory the goroutine has reused since (seen as a loop
+     * counter changing under a goroutine).  Under TSan preemption is
+     * cooperative only. */
+    return;
+#endif
     if (!grt__arch_preempt_supported())
         return;
     grt__arch_preempt_init();
@@ -203,10 +245,16 @@ void grt__preempt_init(void)
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigfillset(&sa.sa_mask);
     pre.installed = sigaction(SIGURG, &sa, &pre.old) == 0;
+    pre.stress_running = false;
+    if (pre.installed && grt__debug.preemptstress > 0 && !grt__debug.asyncpreemptoff)
+        pre.stress_running = pthread_create(&pre.stress, NULL, stress_main, NULL) == 0;
 }
 
 void grt__preempt_fini(void)
 {
+    if (pre.stress_running)
+        pthread_join(pre.stress, NULL);
+    pre.stress_running = false;
     if (pre.installed)
         sigaction(SIGURG, &pre.old, NULL);
     pre.installed = false;

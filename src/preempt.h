@@ -16,6 +16,7 @@ void      grt__arch_preempt_init(void);
 /* Program counter and stack pointer of an interrupted context (ucontext_t). */
 uintptr_t grt__arch_uc_pc(void *ucp);
 uintptr_t grt__arch_uc_sp(void *ucp);
+uintptr_t grt__arch_uc_fp(void *ucp); /* frame pointer (rbp, x29): dumps */
 /* Goroutine stack the trampoline needs below the interrupted sp. */
 size_t    grt__arch_preempt_stack_need(void);
 /* Rewrite the context so that it resumes in grt__async_preempt. */

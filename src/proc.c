@@ -97,6 +97,7 @@ static void teardown(void)
 {
     grt__sysmon_stop();
     grt__preempt_fini();
+    grt__signal_fini();
     /* Threads blocked inside grt_syscall_enter/exit cannot be joined: they
      * leave as soon as their call returns.  The memory they may touch until
      * then (their M, G and stack) is kept: a leak bounded by their number,
@@ -133,6 +134,11 @@ static void teardown(void)
     }
     grt__allm = NULL;
     grt__m0 = NULL;
+    grt__trace_shutdown(); /* every thread joined: the P buffers are quiet */
+    /* Unqueue the timers first: a goroutine abandoned in grt_sleep has its
+     * cached timer in a P's heap, and gfree_all frees it with the G. */
+    for (int32_t i = 0; i < grt__nallp; i++)
+        grt__timers_forget(grt__allp[i]);
     grt__gfree_all(stragglers > 0);
     grt__sudog_fini();
     grt__p_free_all();
@@ -175,6 +181,8 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
         grt__unlock(&run_lock);
         return rc;
     }
+    grt__signal_init();
+    grt__trace_env_start();
     grt__preempt_init();
     grt__sysmon_start();
     st_release(&grt__sched.main_started, true);

@@ -273,6 +273,8 @@ typedef struct p {
     /* Counters, written by the owner only, read racily for stats. */
     int64_t ncreated, nexited; /* goroutines spawned / exited on this P */
     int64_t nswitch, nsteal, npreempt;
+
+    struct grt__tracebuf *trace; /* execution trace buffer (trace.c), owner only */
 } p_t;
 
 /* ------------------------------------------------------------------ */
@@ -401,6 +403,12 @@ void grt__allg_each(void (*fn)(struct g *gp, void *arg), void *arg);
 void grt__dump_goroutines(int fd);       /* debug.c */
 void grt__signal_m_init(struct m *mp);   /* signal.c: per-M signal stack */
 void grt__signal_m_fini(struct m *mp);
+void grt__signal_init(void);             /* signal.c: SIGSEGV/SIGBUS/SIGQUIT */
+void grt__signal_fini(void);
+/* The dump for signal handlers: gp (may be NULL) was interrupted at pc
+ * with frame pointer fp; its frames are walked from there. */
+void grt__dump_goroutines_interrupted(int fd, struct g *gp, uintptr_t pc, uintptr_t fp);
+void grt__allg_each_nolock(void (*fn)(struct g *gp, void *arg), void *arg);
 /* sudog.c */
 void grt__sudogcache_flush(struct p *pp);
 void grt__sudog_fini(void);
@@ -507,6 +515,18 @@ void    grt__timers_forget(struct p *pp);               /* teardown */
 int64_t grt__timers_next(void);                     /* earliest when of all Ps, 0 if none */
 void    grt__timer_sleeper_kick(int64_t when);      /* sched.c: a timer at when was added */
 
+/* trace.c: the execution trace.  Every hook is behind grt__tracing(): a
+ * relaxed load and a branch predicted not taken while tracing is off. */
+extern uint32_t grt__trace_on;
+#define grt__tracing() unlikely(ld_relaxed(&grt__trace_on))
+enum { GRT_TR_CREATE, GRT_TR_UNBLOCK, GRT_TR_SYSCALL_ENTER, GRT_TR_SYSCALL_EXIT, GRT_TR_STEAL };
+void grt__trace_go_start(struct p *pp, struct g *gp); /* execute */
+void grt__trace_go_end(struct p *pp, struct g *gp);   /* dropg: status says why */
+void grt__trace_event(struct p *pp, int what, uint64_t g, uint32_t arg); /* pp NULL: no P */
+void grt__trace_syscall_exit(struct g *gp);
+void grt__trace_env_start(void);  /* grt_run: GRT_TRACE */
+void grt__trace_shutdown(void);   /* grt_run end: flush */
+
 /* misc.c */
 int64_t  grt__nanotime(void);
 int64_t  grt__nanotime_coarse(void);
@@ -522,6 +542,7 @@ typedef struct grt__debug {
     int32_t schedtrace;      /* ms, 0 off */
     int32_t scheddetail;
     int32_t asyncpreemptoff;
+    int32_t preemptstress;   /* us; testing: preempt every running G this often */
 } grt__debug_t;
 extern grt__debug_t grt__debug;
 void grt__parse_env(void);

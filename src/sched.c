@@ -323,6 +323,8 @@ static _Noreturn void execute(struct g *gp, bool inherit)
     if (!inherit)
         inc_owner(&pp->schedtick); /* read by sysmon */
     inc_owner(&pp->nswitch);
+    if (grt__tracing())
+        grt__trace_go_start(pp, gp);
     if (gp->stack == NULL)
         grt__stack_bind(pp, gp);
     if (gp->sched.sp == NULL) {
@@ -344,6 +346,8 @@ _Noreturn void grt__execute_from_syscall(struct g *gp)
 /* Detach the current G from the M (on g0). */
 static inline void dropg(struct m *mp)
 {
+    if (grt__tracing())
+        grt__trace_go_end(mp->p, mp->curg);
     mp->curg->m = NULL;
     st_relaxed(&mp->curg, NULL);
 }
@@ -427,6 +431,8 @@ static struct g *steal_work(struct p *pp)
             struct g *gp = grt__runq_steal(pp, p2, last);
             if (gp) {
                 inc_owner(&pp->nsteal);
+                if (grt__tracing())
+                    grt__trace_event(pp, GRT_TR_STEAL, gp->goid, (uint32_t)p2->id);
                 return gp;
             }
         }
@@ -787,6 +793,8 @@ void grt__goready(struct g *gp)
     struct m *mp = me ? me->m : NULL;
     struct p *pp = mp ? mp->p : NULL;
     casgstatus(gp, G_WAITING, G_RUNNABLE);
+    if (grt__tracing())
+        grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
     if (pp && mp->ready_batch > 0) {
         /* FIFO, and no runnext churn: only one goroutine of a batch could
          * have inherited the slice anyway. */
@@ -876,6 +884,7 @@ void grt__preempt_park(void)
     if (gp->m->locks > 0)
         return; /* asked again at the next point */
     st_relaxed(&gp->preempt, false);
+    inc_owner(&gp->m->p->npreempt); /* stats: cooperative ones count too */
     grt__mcall(grt__gopreempt_m);
 }
 
@@ -1015,6 +1024,8 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
     st_release(&gp->status, G_RUNNABLE);
     grt__globrunq_put(gp);
     grt__sched.foreign_spawn = true;
+    if (grt__tracing())
+        grt__trace_event(NULL, GRT_TR_CREATE, gp->goid, 0);
     st_relaxed(&grt__sched.nforeign, grt__sched.nforeign + 1);
     grt__unlock(&grt__sched.lock);
     fence_seqcst();
@@ -1068,6 +1079,8 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
     gp->sched.sp = NULL;
     st_release(&gp->status, G_RUNNABLE); /* was dead or idle: only dumps can see it */
     inc_owner(&pp->ncreated);
+    if (grt__tracing())
+        grt__trace_event(pp, GRT_TR_CREATE, gp->goid, 0);
     if (out)
         *out = gp;
     grt__runq_put(pp, gp, true);

@@ -30,6 +30,8 @@ void grt_syscall_enter(void)
         return;
     struct m *mp = gp->m;
     struct p *pp = mp->p;
+    if (grt__tracing())
+        grt__trace_event(pp, GRT_TR_SYSCALL_ENTER, gp->goid, 0); /* while the P is ours */
     mp->syscall_when = grt__nanotime();
     inc_owner(&pp->syscalltick); /* read by sysmon */
     grt__casgstatus(gp, G_RUNNING, G_SYSCALL);
@@ -89,6 +91,8 @@ void grt_syscall_exit(void)
     struct g *gp = grt__curg();
     if (gp == NULL || ld_relaxed(&gp->status) != G_SYSCALL)
         return;
+    if (grt__tracing())
+        grt__trace_syscall_exit(gp);
     struct m *mp = gp->m;
     if (!cas_acqrel(&mp->syscall_state, SC_IN, SC_NONE)) {
         grt__mcall(straggler_exit);

@@ -35,6 +35,12 @@ uintptr_t grt__arch_uc_sp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.sp;
 }
 
+uintptr_t grt__arch_uc_fp(void *ucp)
+{
+    ucontext_t *uc = ucp;
+    return (uintptr_t)uc->uc_mcontext.regs[29];
+}
+
 size_t grt__arch_preempt_stack_need(void)
 {
     return 0;

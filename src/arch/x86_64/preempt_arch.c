@@ -57,12 +57,19 @@ uintptr_t grt__arch_uc_sp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 }
 
+uintptr_t grt__arch_uc_fp(void *ucp)
+{
+    ucontext_t *uc = ucp;
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+}
+
 /* Bytes of goroutine stack the trampoline needs below the interrupted sp:
- * red zone, return address, 16 registers, the save area and alignment,
- * and the scheduler call it makes (mcall saves on this stack too). */
+ * red zone, return address, rbp, flags and 14 registers, the save area
+ * and alignment, and the scheduler call it makes (mcall saves on this
+ * stack too). */
 size_t grt__arch_preempt_stack_need(void)
 {
-    return 128 + 8 + 16 * 8 + (size_t)grt__xsave_size + 64 + 1024;
+    return 128 + 8 + 8 + 15 * 8 + (size_t)grt__xsave_size + 64 + 1024;
 }
 
 /* Make the interrupted code call grt__async_preempt: push its pc below the

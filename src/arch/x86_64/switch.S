@@ -150,7 +150,9 @@ grt__goexit_stub:
  * the whole extended state (x87, SSE, AVX, ...) with xsave - let the
  * scheduler run other goroutines, and when resumed put everything back and
  * return to the interrupted pc with the interrupted sp (ret $128 skips the
- * red zone the handler stepped over). */
+ * red zone the handler stepped over).  Frame, from the interrupted sp down:
+ * red zone (128), interrupted pc, interrupted rbp (rbp points here), flags,
+ * 14 general registers, then the 64-byte aligned xsave area. */
     .text
     .globl grt__async_preempt
     .hidden grt__async_preempt
@@ -158,6 +160,18 @@ grt__goexit_stub:
     .p2align 4
 grt__async_preempt:
     .cfi_startproc
+    /* The handler's "call" left the interrupted pc at 0(%rsp); the caller's
+     * real sp is 128 bytes (the red zone) above the usual place. */
+    .cfi_def_cfa_offset 136
+    .cfi_offset rip, -136
+    /* A frame record {interrupted rbp, interrupted pc}: frame-pointer
+     * walkers (goroutine dumps, debuggers) go from the scheduler's frames
+     * straight to the interrupted function and on to its callers. */
+    pushq %rbp
+    .cfi_def_cfa_offset 144
+    .cfi_offset rbp, -144
+    movq %rsp, %rbp
+    .cfi_def_cfa_register rbp
     pushfq
     cld                             /* C code may be called with DF clear only */
     pushq %rax
@@ -166,7 +180,6 @@ grt__async_preempt:
     pushq %rdx
     pushq %rsi
     pushq %rdi
-    pushq %rbp
     pushq %r8
     pushq %r9
     pushq %r10
@@ -211,7 +224,6 @@ grt__async_preempt:
     popq %r10
     popq %r9
     popq %r8
-    popq %rbp
     popq %rdi
     popq %rsi
     popq %rdx
@@ -219,6 +231,10 @@ grt__async_preempt:
     popq %rbx
     popq %rax
     popfq
+    .cfi_def_cfa rsp, 144
+    popq %rbp
+    .cfi_def_cfa_offset 136
+    .cfi_restore rbp
     ret $128
     .cfi_endproc
     .size grt__async_preempt, .-grt__async_preempt

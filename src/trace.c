@@ -1,0 +1,749 @@
+/*
+ * trace.c - the execution trace (DESIGN.md section 9): GRT_TRACE=path and
+ * grt_trace_start/grt_trace_stop write Chrome trace-event JSON, which
+ * ui.perfetto.dev and chrome://tracing open.
+ *
+ * What the file shows, in process "grt" (pid 1):
+ *   - a track per P (tid = P id, named "P<id>") with a complete slice ("X")
+ *     per goroutine run, named "G<goid>", its args saying how it ended
+ *     (block and the wait reason, yield, preempt, exit);
+ *   - instant events on the P's track: create (the new goid), block (the
+ *     reason), unblock (the goid readied), syscall enter/exit, steal (the
+ *     victim P), preempt.  Events from threads with no P (a foreign
+ *     grt_go, a goready from a thread that lost its P) go on a track
+ *     "no P" (tid 1000000);
+ *   - counters: "runq P<id>" (local queue, runnext included) and
+ *     "global runq", emitted when a run starts or ends and the length
+ *     changed since the last sample.
+ *
+ * Cost.  Every hook in the scheduler is `if (unlikely(grt__trace_on))`, a
+ * load and a never-taken branch while tracing is off.  While on, an event
+ * is a clock read and a 32-byte record appended to a buffer owned by the
+ * P (only the M holding the P writes it, so no lock and no atomic).  A
+ * full buffer is formatted and written out by its owner under the file
+ * lock, 8192 events at a time; whatever is left is written at
+ * grt_trace_stop or when grt_run ends.  Events with no P go to one buffer
+ * under a lock: they are rare.
+ *
+ * Stopping needs every P quiet, so grt_trace_stop stops the world (as
+ * grt_procs does): then no M but the caller holds a P, and the per-P
+ * buffers can be flushed and freed safely.  Starting does the same, so that
+ * every P sees tracing switch on between two runs, never in the middle.
+ */
+#include "runtime.h"
+#include "sema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
+
+#define TRACE_BUF_EVENTS 8192
+#define COUNTER_GAP_NS   10000 /* runq counters: at most one sample per 10 us per P */
+#define NOP_TID          1000000
+
+uint32_t grt__trace_on;
+
+enum {
+    EV_RUN = 1,   /* ts = start, dur, g; arg = end kind << 8 | wait reason */
+    EV_CREATE,    /* g = new goroutine */
+    EV_UNBLOCK,   /* g = goroutine made runnable */
+    EV_SYSCALL_ENTER,
+    EV_SYSCALL_EXIT,
+    EV_STEAL,     /* arg = victim P */
+    EV_RUNQ,      /* arg = local queue length */
+    EV_GRUNQ,     /* arg = global queue length */
+};
+
+enum { END_BLOCK = 1, END_YIELD, END_PREEMPT, END_EXIT, END_HANDOFF };
+
+struct trace_ev {
+    int64_t  ts;
+    int64_t  dur;
+    uint64_t g;
+    uint32_t arg;
+    uint16_t type;
+    int16_t  p; /* -1: no P */
+};
+
+/* A chunk of events: filled by one owner, then queued whole for the
+ * writer thread, which formats it and puts it back on the free list. */
+struct chunk {
+    struct chunk   *next;
+    uint32_t        n;
+    struct trace_ev ev[TRACE_BUF_EVENTS];
+};
+
+struct grt__tracebuf {
+    struct chunk *cur;
+    /* the run in progress on this P (owner only) */
+    uint64_t      run_g;
+    int64_t       run_start;
+    int64_t       last_runq, last_grunq; /* last counter values written */
+    int64_t       last_counter;          /* when they were last looked at */
+};
+
+static struct {
+    pthread_mutex_t       file_lock;   /* fd, first, fmt */
+    int                   fd;
+    bool                  first;       /* no event written yet (commas) */
+    bool                  failed;      /* a write failed: the file is cut short */
+    int64_t               start;       /* nanotime of grt_trace_start */
+    /* Clock: events carry raw ticks (the TSC where it is invariant: a
+     * third of the cost of clock_gettime, and there are millions of
+     * events); the writer maps ticks to ns by the line through
+     * (tsc0, start) and a fresh (tsc, ns) pair taken per chunk. */
+    bool                  use_tsc;
+    uint64_t              tsc0;
+    int64_t               counter_gap; /* COUNTER_GAP_NS in ticks */
+    int32_t               maxp;        /* highest P id seen + 1 (track names) */
+    pthread_mutex_t       nop_lock;    /* nop buffer */
+    struct grt__tracebuf *nop;
+    char                  fmt[65536];  /* formatting buffer, under file_lock */
+    size_t                fmtlen;
+    /* Full chunks on their way to the writer thread, and empty ones. */
+    pthread_mutex_t       q_lock;
+    pthread_cond_t        q_cond;
+    struct chunk         *q_head, *q_tail, *free;
+    bool                  q_stop;
+    pthread_t             writer;
+    bool                  writer_running;
+} tr = {
+    .file_lock = PTHREAD_MUTEX_INITIALIZER,
+    .nop_lock = PTHREAD_MUTEX_INITIALIZER,
+    .q_lock = PTHREAD_MUTEX_INITIALIZER,
+    .q_cond = PTHREAD_COND_INITIALIZER,
+    .fd = -1,
+};
+
+static const char *const end_names[] = {
+    [END_BLOCK] = "block", [END_YIELD] = "yield", [END_PREEMPT] = "preempt",
+    [END_EXIT] = "exit", [END_HANDOFF] = "handoff",
+};
+
+static inline int64_t ticks(void)
+{
+#if defined(__x86_64__)
+    if (likely(tr.use_tsc))
+        return (int64_t)__rdtsc();
+#endif
+    return grt__nanotime();
+}
+
+static bool tsc_invariant(void)
+{
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0x80000000, NULL) < 0x80000007)
+        return false;
+    __cpuid(0x80000007, a, b, c, d);
+    return (d >> 8) & 1;
+#else
+    return false;
+#endif
+}
+
+/* ns per tick, from the start of the trace to now (writer, per chunk). */
+static double tick_scale(void)
+{
+    if (!tr.use_tsc)
+        return 1.0;
+    int64_t ns = grt__nanotime();
+    int64_t t = ticks();
+    if (t <= (int64_t)tr.tsc0 || ns <= tr.start)
+        return 1.0;
+    return (double)(ns - tr.start) / (double)(t - (int64_t)tr.tsc0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing the file (file_lock held)                                   */
+/* ------------------------------------------------------------------ */
+
+static void out_flush(void)
+{
+    size_t off = 0;
+    while (off < tr.fmtlen && !tr.failed) {
+        ssize_t w = write(tr.fd, tr.fmt + off, tr.fmtlen - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            tr.failed = true;
+        else
+            off += (size_t)w;
+    }
+    tr.fmtlen = 0;
+}
+
+static void out_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out_event(const char *fmt, ...)
+{
+    if (sizeof tr.fmt - tr.fmtlen < 512)
+        out_flush();
+    char *p = tr.fmt + tr.fmtlen;
+    size_t room = sizeof tr.fmt - tr.fmtlen;
+    int n = 0;
+    if (!tr.first)
+        p[n++] = ',';
+    p[n++] = '\n';
+    tr.first = false;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(p + n, room - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (k > 0 && (size_t)k < room - (size_t)n)
+        tr.fmtlen += (size_t)(n + k);
+}
+
+/* Hand-rolled formatting: the writer's cost is nearly all here, and
+ * snprintf is several times slower than appending the pieces. */
+static char *app(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
+static char *app_u(char *p, uint64_t v)
+{
+    char t[24];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = t[--n];
+    return p;
+}
+
+/* ns as microseconds with three decimals (trace-event time unit). */
+static char *app_ts(char *p, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    p = app_u(p, (uint64_t)(ns / 1000));
+    int r = (int)(ns % 1000);
+    *p++ = '.';
+    *p++ = (char)('0' + r / 100);
+    *p++ = (char)('0' + r / 10 % 10);
+    *p++ = (char)('0' + r % 10);
+    return p;
+}
+
+/* Start an event in the format buffer (room for the longest one). */
+static char *ev_begin(void)
+{
+    if (sizeof tr.fmt - tr.fmtlen < 512)
+        out_flush();
+    char *p = tr.fmt + tr.fmtlen;
+    if (!tr.first)
+        *p++ = ',';
+    *p++ = '\n';
+    tr.first = false;
+    return p;
+}
+
+static void ev_end(char *p)
+{
+    tr.fmtlen = (size_t)(p - tr.fmt);
+}
+
+static char *app_head(char *p, const char *name, const char *ph, int tid, int64_t ts)
+{
+    p = app(p, "{\"name\":\"");
+    p = app(p, name);
+    p = app(p, "\",\"ph\":\"");
+    p = app(p, ph);
+    p = app(p, "\",\"pid\":1,\"tid\":");
+    p = app_u(p, (uint64_t)tid);
+    p = app(p, ",\"ts\":");
+    return app_ts(p, ts);
+}
+
+static void out_chunk(struct chunk *b)
+{
+    double scale = tick_scale();
+    int64_t base = tr.use_tsc ? (int64_t)tr.tsc0 : tr.start;
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct trace_ev ev = b->ev[i], *e = &ev;
+        int tid = e->p < 0 ? NOP_TID : e->p;
+        int64_t ts = (int64_t)((double)(e->ts - base) * scale);
+        e->dur = (int64_t)((double)e->dur * scale);
+        if (e->p >= tr.maxp)
+            tr.maxp = e->p + 1;
+        char *p, name[32];
+        switch (e->type) {
+        case EV_RUN: {
+            uint32_t kind = e->arg >> 8, reason = e->arg & 0xff;
+            const char *end = kind < sizeof end_names / sizeof *end_names && end_names[kind]
+                                  ? end_names[kind] : "?";
+            const char *why = reason < WAIT_NREASONS ? grt__wait_reason_names[reason] : "?";
+            name[0] = 'G';
+            *app_u(name + 1, e->g) = 0;
+            p = app_head(ev_begin(), name, "X", tid, ts);
+            p = app(p, ",\"dur\":");
+            p = app_ts(p, e->dur);
+            p = app(p, ",\"cat\":\"run\",\"args\":{\"g\":");
+            p = app_u(p, e->g);
+            p = app(p, ",\"end\":\"");
+            p = app(p, end);
+            if (kind == END_BLOCK) {
+                p = app(p, "\",\"reason\":\"");
+                p = app(p, why);
+            }
+            ev_end(app(p, "\"}}"));
+            if (kind == END_BLOCK || kind == END_PREEMPT) {
+                p = app_head(ev_begin(), kind == END_BLOCK ? "block" : "preempt", "i", tid,
+                             ts + e->dur);
+                p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
+                p = app_u(p, e->g);
+                if (kind == END_BLOCK) {
+                    p = app(p, ",\"reason\":\"");
+                    p = app(p, why);
+                    p = app(p, "\"");
+                }
+                ev_end(app(p, "}}"));
+            }
+            break;
+        }
+        case EV_CREATE:
+        case EV_UNBLOCK:
+        case EV_SYSCALL_ENTER:
+        case EV_SYSCALL_EXIT: {
+            static const char *const names[] = {
+                [EV_CREATE] = "create", [EV_UNBLOCK] = "unblock",
+                [EV_SYSCALL_ENTER] = "syscall enter", [EV_SYSCALL_EXIT] = "syscall exit",
+            };
+            p = app_head(ev_begin(), names[e->type], "i", tid, ts);
+            p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
+            p = app_u(p, e->g);
+            ev_end(app(p, "}}"));
+            break;
+        }
+        case EV_STEAL:
+            p = app_head(ev_begin(), "steal", "i", tid, ts);
+            p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"from\":");
+            p = app_u(p, e->arg);
+            ev_end(app(p, "}}"));
+            break;
+        case EV_RUNQ:
+        case EV_GRUNQ:
+            if (e->type == EV_RUNQ) {
+                memcpy(name, "runq P", 6);
+                *app_u(name + 6, (uint64_t)e->p) = 0;
+            } else {
+                memcpy(name, "global runq", 12);
+            }
+            /* Counters belong to the process; tid is ignored there. */
+            p = app_head(ev_begin(), name, "C", 0, ts);
+            p = app(p, ",\"args\":{\"len\":");
+            p = app_u(p, e->arg);
+            ev_end(app(p, "}}"));
+            break;
+        }
+    }
+    b->n = 0;
+}
+
+static void chunk_write(struct chunk *c)
+{
+    pthread_mutex_lock(&tr.file_lock);
+    if (tr.fd >= 0)
+        out_chunk(c);
+    pthread_mutex_unlock(&tr.file_lock);
+}
+
+/* The writer thread: formatting is by far the most expensive part of
+ * tracing (a few hundred ns an event), so it is done here, off the
+ * scheduler's path; the owners only append binary records. */
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&tr.q_lock);
+    for (;;) {
+        while (tr.q_head == NULL && !tr.q_stop)
+            pthread_cond_wait(&tr.q_cond, &tr.q_lock);
+        struct chunk *list = tr.q_head;
+        tr.q_head = tr.q_tail = NULL;
+        if (list == NULL && tr.q_stop)
+            break;
+        pthread_mutex_unlock(&tr.q_lock);
+        struct chunk *done = list, *last = NULL;
+        for (struct chunk *c = list; c; c = c->next) {
+            chunk_write(c);
+            last = c;
+        }
+        pthread_mutex_lock(&tr.q_lock);
+        if (last) {
+            last->next = tr.free;
+            tr.free = done;
+        }
+    }
+    pthread_mutex_unlock(&tr.q_lock);
+    return NULL;
+}
+
+/* Queue the owner's full chunk for the writer and give it an empty one. */
+static struct chunk *chunk_swap(struct chunk *full)
+{
+    pthread_mutex_lock(&tr.q_lock);
+    if (full) {
+        full->next = NULL;
+        if (tr.q_tail)
+            tr.q_tail->next = full;
+        else
+            tr.q_head = full;
+        tr.q_tail = full;
+        pthread_cond_signal(&tr.q_cond);
+    }
+    struct chunk *c = tr.free;
+    if (c)
+        tr.free = c->next;
+    pthread_mutex_unlock(&tr.q_lock);
+    if (c == NULL)
+        c = malloc(sizeof *c);
+    if (c) {
+        c->n = 0;
+        c->next = NULL;
+    }
+    return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Recording (the hooks)                                               */
+/* ------------------------------------------------------------------ */
+
+/* The buffer of pp, created at its first event.  Owner only. */
+static struct grt__tracebuf *pbuf(struct p *pp)
+{
+    struct grt__tracebuf *b = pp->trace;
+    if (unlikely(b == NULL)) {
+        b = calloc(1, sizeof *b);
+        if (b == NULL)
+            return NULL; /* this P's events are lost; the trace goes on */
+        b->last_runq = b->last_grunq = -1;
+        b->cur = chunk_swap(NULL);
+        pp->trace = b;
+    }
+    return b;
+}
+
+static inline void put(struct grt__tracebuf *b, int type, int16_t pid, int64_t ts, int64_t dur,
+                       uint64_t g, uint32_t arg)
+{
+    struct chunk *c = b->cur;
+    if (unlikely(c == NULL || c->n == TRACE_BUF_EVENTS)) {
+        b->cur = c = chunk_swap(c);
+        if (c == NULL)
+            return; /* out of memory: this event is lost */
+    }
+    struct trace_ev *e = &c->ev[c->n++];
+    e->ts = ts;
+    e->dur = dur;
+    e->g = g;
+    e->arg = arg;
+    e->type = (uint16_t)type;
+    e->p = pid;
+}
+
+/* An event from a thread that holds no P (pid says which track). */
+static void put_nop(int type, int16_t pid, uint64_t g, uint32_t arg)
+{
+    int64_t now = ticks();
+    pthread_mutex_lock(&tr.nop_lock);
+    if (tr.nop == NULL) {
+        tr.nop = calloc(1, sizeof *tr.nop);
+        if (tr.nop) {
+            tr.nop->last_runq = tr.nop->last_grunq = -1;
+            tr.nop->cur = chunk_swap(NULL);
+        }
+    }
+    if (tr.nop)
+        put(tr.nop, type, pid, now, 0, g, arg);
+    pthread_mutex_unlock(&tr.nop_lock);
+}
+
+static void counters(struct p *pp, struct grt__tracebuf *b, int64_t now)
+{
+    if (now - b->last_counter < tr.counter_gap)
+        return;
+    b->last_counter = now;
+    int64_t l = (int64_t)grt__runq_len(pp) + (ld_relaxed(&pp->runnext) != NULL);
+    int64_t gl = ld_relaxed(&grt__sched.runq_size);
+    if (l != b->last_runq) {
+        b->last_runq = l;
+        put(b, EV_RUNQ, (int16_t)pp->id, now, 0, 0, (uint32_t)l);
+    }
+    if (gl != b->last_grunq) {
+        b->last_grunq = gl;
+        put(b, EV_GRUNQ, (int16_t)pp->id, now, 0, 0, (uint32_t)gl);
+    }
+}
+
+static void run_close(struct p *pp, struct grt__tracebuf *b, int64_t now, uint32_t arg)
+{
+    put(b, EV_RUN, (int16_t)pp->id, b->run_start, now - b->run_start, b->run_g, arg);
+    b->run_g = 0;
+}
+
+/* execute(): gp starts running on pp. */
+void grt__trace_go_start(struct p *pp, struct g *gp)
+{
+    struct grt__tracebuf *b = pbuf(pp);
+    if (b == NULL)
+        return;
+    int64_t now = ticks();
+    /* A run still open: its G left in a syscall and the P was handed
+     * off; the slice ends where the P's next one starts. */
+    if (b->run_g)
+        run_close(pp, b, now, END_HANDOFF << 8);
+    b->run_g = gp->goid;
+    b->run_start = now;
+    counters(pp, b, now);
+}
+
+/* dropg(): the G that ran on pp stops; its new status says why. */
+void grt__trace_go_end(struct p *pp, struct g *gp)
+{
+    if (pp == NULL)
+        return;
+    struct grt__tracebuf *b = pbuf(pp);
+    if (b == NULL || b->run_g != gp->goid)
+        return; /* tracing started during this run */
+    int64_t now = ticks();
+    uint32_t s = ld_relaxed(&gp->status), kind;
+    if (s == G_WAITING)
+        kind = END_BLOCK;
+    else if (s == G_DEAD)
+        kind = END_EXIT;
+    else if (gp->waitreason == WAIT_PREEMPTED)
+        kind = END_PREEMPT;
+    else
+        kind = END_YIELD;
+    run_close(pp, b, now, kind << 8 | (s == G_WAITING ? gp->waitreason : 0));
+    counters(pp, b, now);
+}
+
+/* Instant events: pp is the P of the calling M, or NULL. */
+void grt__trace_event(struct p *pp, int what, uint64_t g, uint32_t arg)
+{
+    static const uint8_t types[] = {
+        [GRT_TR_CREATE] = EV_CREATE, [GRT_TR_UNBLOCK] = EV_UNBLOCK,
+        [GRT_TR_SYSCALL_ENTER] = EV_SYSCALL_ENTER, [GRT_TR_SYSCALL_EXIT] = EV_SYSCALL_EXIT,
+        [GRT_TR_STEAL] = EV_STEAL,
+    };
+    int type = types[what];
+    if (pp == NULL) {
+        put_nop(type, -1, g, arg);
+        return;
+    }
+    struct grt__tracebuf *b = pbuf(pp);
+    if (b)
+        put(b, type, (int16_t)pp->id, ticks(), 0, g, arg);
+}
+
+/* grt_syscall_exit, before the M has a P again: the event goes on the
+ * track of the P it had, through the shared buffer. */
+void grt__trace_syscall_exit(struct g *gp)
+{
+    struct p *oldp = gp->m ? gp->m->oldp : NULL;
+    put_nop(EV_SYSCALL_EXIT, oldp ? (int16_t)oldp->id : -1, gp->goid, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting and stopping                                               */
+/* ------------------------------------------------------------------ */
+
+static int trace_open(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    pthread_mutex_lock(&tr.file_lock);
+    tr.fd = fd;
+    tr.first = true;
+    tr.failed = false;
+    tr.maxp = 0;
+    tr.fmtlen = 0;
+    /* Calibrate the tick rate for the counter gap (the file's times are
+     * mapped by the writer with the whole elapsed interval). */
+    tr.use_tsc = tsc_invariant();
+    tr.start = grt__nanotime();
+    tr.tsc0 = (uint64_t)ticks();
+    tr.counter_gap = COUNTER_GAP_NS;
+    if (tr.use_tsc) {
+        struct timespec d = {0, 1000000};
+        nanosleep(&d, NULL);
+        double nspt = tick_scale();
+        tr.counter_gap = nspt > 0 ? (int64_t)(COUNTER_GAP_NS / nspt) : COUNTER_GAP_NS;
+    }
+    static const char head[] = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"grt\"},"
+                               "\"traceEvents\":[";
+    memcpy(tr.fmt, head, sizeof head - 1);
+    tr.fmtlen = sizeof head - 1;
+    pthread_mutex_unlock(&tr.file_lock);
+    tr.q_stop = false;
+    tr.writer_running = pthread_create(&tr.writer, NULL, writer_main, NULL) == 0;
+    if (!tr.writer_running) {
+        close(fd);
+        tr.fd = -1;
+        return -EAGAIN;
+    }
+    return 0;
+}
+
+/* Hand a buffer's last chunk to the writer (trace_close). */
+static void chunk_queue_last(struct grt__tracebuf *b)
+{
+    struct chunk *c = b->cur;
+    b->cur = NULL;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&tr.q_lock);
+    c->next = NULL;
+    if (tr.q_tail)
+        tr.q_tail->next = c;
+    else
+        tr.q_head = c;
+    tr.q_tail = c;
+    pthread_cond_signal(&tr.q_cond);
+    pthread_mutex_unlock(&tr.q_lock);
+}
+
+/* Every P's buffer and the no-P one out to the file, then the track
+ * names and the closing bracket.  Only while nobody writes the per-P
+ * buffers: world stopped, or every thread joined. */
+static int trace_close(void)
+{
+    int32_t np = ld_acquire(&grt__nallp);
+    int64_t now = ticks();
+    for (int32_t i = 0; i < np; i++) {
+        struct p *pp = grt__allp[i];
+        struct grt__tracebuf *b = pp ? pp->trace : NULL;
+        if (b == NULL)
+            continue;
+        if (b->run_g)
+            run_close(pp, b, now, END_YIELD << 8); /* cut at the end of the trace */
+        chunk_queue_last(b);
+        pp->trace = NULL;
+        free(b);
+    }
+    pthread_mutex_lock(&tr.nop_lock);
+    struct grt__tracebuf *nb = tr.nop;
+    tr.nop = NULL;
+    pthread_mutex_unlock(&tr.nop_lock);
+    if (nb) {
+        chunk_queue_last(nb);
+        free(nb);
+    }
+    /* The writer drains the queue before it leaves. */
+    pthread_mutex_lock(&tr.q_lock);
+    tr.q_stop = true;
+    pthread_cond_signal(&tr.q_cond);
+    pthread_mutex_unlock(&tr.q_lock);
+    if (tr.writer_running)
+        pthread_join(tr.writer, NULL);
+    tr.writer_running = false;
+    while (tr.free) {
+        struct chunk *c = tr.free;
+        tr.free = c->next;
+        free(c);
+    }
+    pthread_mutex_lock(&tr.file_lock);
+    out_event("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"grt\"}}");
+    for (int32_t i = 0; i < tr.maxp || i < np; i++)
+        out_event("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"P%d\"}}",
+                  i, i);
+    out_event("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"no P\"}}",
+              NOP_TID);
+    if (sizeof tr.fmt - tr.fmtlen < 8)
+        out_flush();
+    memcpy(tr.fmt + tr.fmtlen, "\n]}\n", 4);
+    tr.fmtlen += 4;
+    out_flush();
+    int rc = tr.failed ? -EIO : 0;
+    if (close(tr.fd) != 0 && rc == 0 && errno != EINTR)
+        rc = -errno;
+    tr.fd = -1;
+    pthread_mutex_unlock(&tr.file_lock);
+    return rc;
+}
+
+/* grt_run, before anything runs: GRT_TRACE=path. */
+void grt__trace_env_start(void)
+{
+    const char *path = getenv("GRT_TRACE");
+    if (path == NULL || *path == 0 || ld_relaxed(&grt__trace_on))
+        return;
+    if (trace_open(path) == 0)
+        st_release(&grt__trace_on, 1);
+}
+
+/* grt_run, after every thread is joined. */
+void grt__trace_shutdown(void)
+{
+    if (!ld_relaxed(&grt__trace_on))
+        return;
+    st_release(&grt__trace_on, 0);
+    trace_close();
+}
+
+/* The world is stopped around the switch in both directions (see the top
+ * of the file).  Serialised with grt_procs by worldsema. */
+static int trace_switch(const char *path)
+{
+    struct g *gp = grt__curg();
+    if (gp == NULL)
+        return -EPERM;
+    int rc = 0;
+    grt__semacquire(&grt__sched.worldsema, false, WAIT_SEMACQUIRE);
+    grt__stop_the_world();
+    bool on = ld_relaxed(&grt__trace_on);
+    if (path) {
+        if (on)
+            rc = -EBUSY;
+        else if ((rc = trace_open(path)) == 0) {
+            st_release(&grt__trace_on, 1);
+            /* The caller is running already: its run starts now. */
+            struct grt__tracebuf *b = pbuf(gp->m->p);
+            if (b) {
+                b->run_g = gp->goid;
+                b->run_start = ticks();
+            }
+        }
+    } else {
+        if (!on) {
+            rc = -EINVAL;
+        } else {
+            st_release(&grt__trace_on, 0);
+            rc = trace_close();
+        }
+    }
+    grt__start_the_world();
+    grt__semrelease(&grt__sched.worldsema, false);
+    return rc;
+}
+
+int grt_trace_start(const char *path)
+{
+    if (path == NULL || *path == 0)
+        return -EINVAL;
+    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
+        return -ESRCH;
+    return trace_switch(path);
+}
+
+int grt_trace_stop(void)
+{
+    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
+        return -ESRCH;
+    return trace_switch(NULL);
+}
