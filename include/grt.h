@@ -253,6 +253,23 @@ GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
 /* Network and file descriptors                                       */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Sockets and other pollable descriptors, used from goroutines: a call that
+ * would block parks the goroutine and the poller (epoll) readies it; the
+ * thread goes on running others.  Any descriptor may be passed (one grt did
+ * not create is registered on first use); regular files, which cannot be
+ * polled, go through grt_syscall_enter/exit.  EINTR is retried inside.
+ *
+ * A descriptor used with these calls must be closed with grt_close, not
+ * close(2): the poller keeps state per descriptor, and a number the kernel
+ * hands out again must not inherit it.
+ *
+ * grt_listen/grt_dial: network "tcp", "tcp4", "tcp6" (address "host:port",
+ * "[v6]:port") or "unix" (a path; a leading '@' for the abstract namespace).
+ * An unknown network or a malformed address is -EINVAL; listen returns a
+ * listening descriptor (backlog SOMAXCONN), dial a connected one.
+ * Deadlines are absolute (grt_now() clock); expiry is -ETIMEDOUT.
+ */
 enum { GRT_READ = 1, GRT_WRITE = 2 };
 
 GRT_EXTERN int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix" */

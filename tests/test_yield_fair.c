@@ -217,14 +217,8 @@ int main(void)
     test_run(2, fair_main, NULL);
     pair_iters = test_scale(200000);
     test_run(1, pair_main, NULL);
-#ifdef GRT_TSAN
-    /* Under TSan a switch costs far more (a TSan fiber switch each time):
-     * a thousand yielders get too few turns in a window to compare. */
-    printf("  many yielders: not run under TSan\n");
-#else
     test_run(2, many_main, NULL);
     test_run(1, many_main, NULL);
-#endif
     printf("ok\n");
     return 0;
 }
