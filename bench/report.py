@@ -41,6 +41,10 @@ ROWS = [
          kind="le", target=0.6),
     dict(label="skynet", case="skynet/2", procs="2", key="metric", unit="ms",
          kind="le", target=0.6),
+    dict(label="skynet traced", case="skynet-trace/1", procs="1", key="metric", unit="ms",
+         kind="le", target=1.2, basecase="skynet/1", ttext="≤ 1.2 × untraced"),
+    dict(label="skynet traced", case="skynet-trace/2", procs="2", key="metric", unit="ms",
+         kind="le", target=1.2, basecase="skynet/2", ttext="≤ 1.2 × untraced"),
     dict(label="mutex", case="mutex/2", procs="2", key="metric", unit="ns/lock",
          kind="le", target=1.0),
     dict(label="sleep wall", case="sleep/2", procs="2", key="metric", unit="ms",
@@ -169,7 +173,8 @@ for r in ROWS:
     if g is None:
         continue
     goside = r.get("goside", "go")
-    o = sides.get((r["case"], goside))
+    # "skynet traced" compares grt with itself: the same program untraced
+    o = sides.get((r["basecase"], "grt")) if "basecase" in r else sides.get((r["case"], goside))
     gtext, gmed = cell(g, r["key"])
     status, ratio_text, chart_value = "n/a", "—", None
     target_text = r.get("ttext") or (("≥ " if r["kind"] == "ge" else "≤ ") + f"{r['target']:g}")
@@ -184,6 +189,8 @@ for r in ROWS:
         otext, omed = cell(o, r["key"])
         if o is not None and goside != "go":
             otext = f"{goside[3:]} {otext}"
+        if o is not None and "basecase" in r:
+            otext = f"grt untraced {otext}"
     if kind == "floor":
         status, otext = "—", "(no Go twin)"
     elif gmed is None:
@@ -208,7 +215,7 @@ for r in ROWS:
             ratio_text = f"{gmed / omed:.2f}"
         chart_value = gmed
     btext = "—"
-    if kind in ("le", "ge") and goside == "go":
+    if kind in ("le", "ge") and goside == "go" and "basecase" not in r:
         btext, _ = cell(sides.get((r["case"], "boost")), r["key"])
     table.append((r["label"], r["procs"], r["unit"], gtext, otext, btext, ratio_text,
                   target_text, status))

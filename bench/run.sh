@@ -366,7 +366,16 @@ for row in "${ROWS[@]}"; do
       for i in $(seq "$RUNS"); do run_prog floor grt "$i" floor "$C"_floor; done ;;
     spawn|pingpong|skynet)
       WITH_BOOST=1 pair "$row/1" "$row" 1
-      WITH_BOOST=1 pair "$row/2" "$row" 2 ;;
+      WITH_BOOST=1 pair "$row/2" "$row" 2
+      if [ "$row" = skynet ]; then
+        # the cost of the execution trace (GRT_TRACE) on the same program
+        for p in 1 2; do
+          for i in $(seq "$RUNS"); do
+            GRT_TRACE="$BUILD/skynet-trace.json" run_prog "skynet-trace/$p" grt "$i" skynet "$C"_skynet "$p"
+            rm -f "$BUILD/skynet-trace.json"
+          done
+        done
+      fi ;;
     yield) WITH_BOOST=1 pair yield/1 yield 1 ;;
     mutex) WITH_BOOST=1 pair mutex/2 mutex 2 ;;
     sleep|idle) pair "$row/2" "$row" 2 ;;
