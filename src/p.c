@@ -85,7 +85,10 @@ struct p *grt__releasep(void)
 
 static struct p *p_alloc(int32_t id)
 {
-    struct p *pp = calloc(1, sizeof *pp);
+    /* aligned: struct p lays out cache lines on purpose (runtime.h) */
+    struct p *pp = aligned_alloc(_Alignof(struct p), sizeof *pp);
+    if (pp)
+        memset(pp, 0, sizeof *pp);
     if (pp == NULL)
         grt__fatal("out of memory allocating P %d", id);
     pp->id = id;

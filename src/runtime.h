@@ -243,14 +243,18 @@ typedef struct p {
     uint64_t goidcache, goidcacheend;
 
     /* Local run queue.  runqhead is advanced by consumers (the owner and
-     * thieves) with CAS; runqtail only by the owner.  Lock-free. */
-    uint32_t  runqhead;
+     * thieves) with CAS; runqtail only by the owner.  Lock-free.  The
+     * words other threads touch get cache lines of their own: a spinning
+     * thief polls them constantly, and sharing a line with sysmon's
+     * bookkeeping or the owner's free lists turned every owner update
+     * into a cache miss (skynet at procs=2). */
+    uint32_t  runqhead __attribute__((aligned(64)));
     uint32_t  runqtail;
     struct g *runq[GRT_RUNQ_SIZE];
-    struct g *runnext; /* owner stores, thieves CAS; see runq.c */
+    struct g *runnext __attribute__((aligned(64))); /* owner stores, thieves CAS; see runq.c */
 
     /* Dead Gs for reuse (owner only). */
-    struct g *gfree;
+    struct g *gfree __attribute__((aligned(64)));
     int32_t   ngfree;
 
     /* Warm stacks for reuse and the stack credits of this P (stack.c). */

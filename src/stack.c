@@ -47,7 +47,12 @@
 #define CREDIT_BATCH   64
 #define ARENA_MIN      64      /* slots in the first arena */
 #define ARENA_MAX      4096    /* arenas grow geometrically up to this */
-#define WARM_MAX       1024    /* warm stacks kept in the global pool */
+/* Warm stacks kept in the global pool.  Large on purpose: a program whose
+ * goroutine count swings (skynet's tree, a burst of connections) would
+ * otherwise pay MADV_DONTNEED, a TLB shootdown, a page fault and a page
+ * clear for every stack on every swing.  Idle warm stacks are given back
+ * by time instead (grt__stack_trim, TRIM_AGE_NS). */
+#define WARM_MAX       (256 * 1024)
 #define TRIM_AGE_NS    (5 * 1000000000LL)
 
 typedef struct grt__stack {
@@ -347,24 +352,34 @@ void grt__stackcache_flush(struct p *pp)
 }
 
 /* Give back warm stacks nobody used for TRIM_AGE_NS.  The warm list is
- * LIFO, so the idle ones are at its end. */
+ * LIFO and every stack enters it stamped with the time, so it is ordered
+ * newest first: cut it at the first stack old enough and give back all
+ * that follows, with the madvise calls outside the lock (there may be many
+ * thousands; binds must not wait behind them). */
 void grt__stack_trim(int64_t now)
 {
     grt__lock(&pool.lock);
-    grt__stack **pp = &pool.warm;
-    while (*pp) {
-        grt__stack *s = *pp;
-        if (now - s->idle_since > TRIM_AGE_NS) {
-            *pp = s->next;
-            pool.nwarm--;
-            madvise((void *)s->lo, s->hi - s->lo, MADV_DONTNEED);
-            s->next = pool.cold;
-            pool.cold = s;
-            pool.ncold++;
-        } else {
-            pp = &s->next;
-        }
+    grt__stack **link = &pool.warm;
+    while (*link && now - (*link)->idle_since <= TRIM_AGE_NS)
+        link = &(*link)->next;
+    grt__stack *old = *link;
+    *link = NULL;
+    int64_t n = 0;
+    for (grt__stack *s = old; s; s = s->next)
+        n++;
+    pool.nwarm -= n;
+    grt__unlock(&pool.lock);
+    if (old == NULL)
+        return;
+    grt__stack *last = old;
+    for (grt__stack *s = old; s; s = s->next) {
+        madvise((void *)s->lo, s->hi - s->lo, MADV_DONTNEED);
+        last = s;
     }
+    grt__lock(&pool.lock);
+    last->next = pool.cold;
+    pool.cold = old;
+    pool.ncold += n;
     grt__unlock(&pool.lock);
 }
 
