@@ -47,7 +47,9 @@ static void busy(void *arg)
 static void hog(void *arg)
 {
     grt_waitgroup *wg = arg;
-    static grt_mutex mu = GRT_MUTEX_INIT;
+    /* Its own mutex: never contended, so the hog never parks and only a
+     * preemption (sysmon's request, honoured at the lock) takes its P. */
+    grt_mutex mu = GRT_MUTEX_INIT;
     int64_t end = grt_now() + 50000000;
     while (grt_now() < end) { /* cooperative preemption points: no signal needed */
         grt_mutex_lock(&mu);
@@ -132,11 +134,14 @@ static void main2(void *arg)
     CHECK_GT(s2.steals, s1.steals);
 
     /* preemptions: hogs on both Ps and more goroutines than Ps */
-    grt_waitgroup_add(&wg, 3);
-    for (int i = 0; i < 3; i++)
-        CHECK_EQ(grt_go(hog, &wg), 0);
-    grt_waitgroup_wait(&wg);
-    grt_stats s3 = get();
+    grt_stats s3 = s2;
+    for (int attempt = 0; attempt < 5 && s3.preemptions == s2.preemptions; attempt++) {
+        grt_waitgroup_add(&wg, 3);
+        for (int i = 0; i < 3; i++)
+            CHECK_EQ(grt_go(hog, &wg), 0);
+        grt_waitgroup_wait(&wg);
+        s3 = get();
+    }
     CHECK_GT(s3.preemptions, s2.preemptions);
 
     /* handoffs: a goroutine 60 ms in a syscall while others want its P.
