@@ -17,10 +17,8 @@
  *     demo-trace.json, which ui.perfetto.dev opens.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +27,7 @@
 #include <time.h>
 
 #include "grt.h"
+#include "serve.h"
 
 #define MAX_THREADS 64
 
@@ -215,17 +214,8 @@ static void echo_conn(void *arg)
     grt_close(fd);
 }
 
-static void echo_acceptor(void *arg)
-{
-    int lfd = (int)(intptr_t)arg;
-    int fd;
-    while ((fd = grt_accept(lfd, NULL, NULL)) >= 0 || fd == -EMFILE || fd == -ENFILE) {
-        if (fd < 0)
-            grt_sleep(1000000); /* out of descriptors: a client will leave */
-        else if (grt_go(echo_conn, (void *)(intptr_t)fd) != 0)
-            grt_close(fd);
-    }
-}
+/* The accept loop of examples/serve.h, as in examples/echo. */
+static struct serve echo_server = {.name = "demo echo", .conn = echo_conn};
 
 static void echo_client(void *arg)
 {
@@ -261,16 +251,13 @@ static void echo_client(void *arg)
 
 static void tour_echo(void)
 {
-    int lfd = grt_listen("tcp", "127.0.0.1:0");
-    if (lfd < 0) {
-        printf("\n4. echo server: grt_listen: %s (skipped)\n", strerror(-lfd));
+    int rc = serve_listen(&echo_server); /* port 0: any free one */
+    if (rc < 0) {
+        printf("\n4. echo server: grt_listen: %s (skipped)\n", strerror(-rc));
         return;
     }
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof sa;
-    getsockname(lfd, (struct sockaddr *)&sa, &sl);
-    echo_port = ntohs(sa.sin_port);
-    grt_go(echo_acceptor, (void *)(intptr_t)lfd);
+    echo_port = echo_server.port;
+    grt_go(serve_acceptor, &echo_server);
     int64_t t0 = grt_now();
     grt_waitgroup_add(&clients_done, CLIENTS);
     for (int i = 0; i < CLIENTS; i++)
@@ -281,7 +268,7 @@ static void tour_echo(void)
            "blocking-style reads; no thread waits on the network)\n",
            echo_port, CLIENTS, MESSAGES, (long long)atomic_load(&echo_ok),
            (long long)atomic_load(&echo_bad), ms(grt_now() - t0));
-    grt_close(lfd); /* the acceptor wakes with -ECANCELED and returns */
+    grt_close(echo_server.lfd); /* the acceptor wakes with -ECANCELED and returns */
 }
 
 /* --- 5. preemption ---------------------------------------------------------- */
