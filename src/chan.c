@@ -282,20 +282,24 @@ static inline bool chan_empty(struct grt_chan *c)
     return ld_acquire(&c->qcount) == 0;             /* pairs with buf_put/take */
 }
 
-static int chan_send_slow(struct grt_chan *c, const void *ep, struct g *gp)
+/* Block on c (lock held, released by the park) in queue q until a partner
+ * or close completes the operation; elem is read (send) or written (recv,
+ * zeroed by close) by the other side while we are parked.  0 or -EPIPE. */
+static int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
+                     int reason)
 {
     struct grt__sudog *s = grt__sudog_acquire();
     s->g = gp;
-    s->elem = (void *)ep; /* read by the receiver while we are parked */
+    s->elem = elem;
     s->c = c;
     grt__chan_ref(c);
     gp->waiting = s;
     gp->param = 0;
-    grt__waitq_enqueue(&c->sendq, s);
-    grt__goparkunlock(&c->lock, WAIT_CHAN_SEND);
+    grt__waitq_enqueue(q, s);
+    grt__goparkunlock(&c->lock, reason);
 
     if (unlikely(gp->param != (uintptr_t)s))
-        grt__fatal("chan send: spurious wakeup");
+        grt__fatal("channel operation: spurious wakeup");
     gp->param = 0;
     gp->waiting = NULL;
     bool ok = s->success;
@@ -336,7 +340,7 @@ static int chan_send(struct grt_chan *c, const void *ep, struct g *gp)
         grt__unlock(&c->lock);
         return -EAGAIN;
     }
-    return chan_send_slow(c, ep, gp);
+    return chan_park(c, &c->sendq, (void *)ep, gp, WAIT_CHAN_SEND);
 }
 
 int grt_chan_send(grt_chan *c, const void *elem)
@@ -365,29 +369,6 @@ static inline void elem_clear(struct grt_chan *c, void *ep)
 {
     if (ep && c->elemsize)
         memset(ep, 0, c->elemsize);
-}
-
-static int chan_recv_slow(struct grt_chan *c, void *ep, struct g *gp)
-{
-    struct grt__sudog *s = grt__sudog_acquire();
-    s->g = gp;
-    s->elem = ep; /* the sender (or close) writes here while we are parked */
-    s->c = c;
-    grt__chan_ref(c);
-    gp->waiting = s;
-    gp->param = 0;
-    grt__waitq_enqueue(&c->recvq, s);
-    grt__goparkunlock(&c->lock, WAIT_CHAN_RECV);
-
-    if (unlikely(gp->param != (uintptr_t)s))
-        grt__fatal("chan receive: spurious wakeup");
-    gp->param = 0;
-    gp->waiting = NULL;
-    bool ok = s->success;
-    s->c = NULL;
-    grt__sudog_release(s);
-    grt__chan_unref(c);
-    return ok ? 0 : -EPIPE; /* close zeroed *ep */
 }
 
 /* gp NULL: do not block. */
@@ -434,7 +415,7 @@ static int chan_recv(struct grt_chan *c, void *ep, struct g *gp)
         grt__unlock(&c->lock);
         return -EAGAIN;
     }
-    return chan_recv_slow(c, ep, gp);
+    return chan_park(c, &c->recvq, ep, gp, WAIT_CHAN_RECV);
 }
 
 int grt_chan_recv(grt_chan *c, void *elem)
