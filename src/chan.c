@@ -285,8 +285,8 @@ static inline bool chan_empty(struct grt_chan *c)
 /* Block on c (lock held, released by the park) in queue q until a partner
  * or close completes the operation; elem is read (send) or written (recv,
  * zeroed by close) by the other side while we are parked.  0 or -EPIPE. */
-static int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
-                     int reason)
+static inline int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
+                            int reason)
 {
     struct grt__sudog *s = grt__sudog_acquire();
     s->g = gp;
@@ -307,6 +307,16 @@ static int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struc
     grt__sudog_release(s);
     grt__chan_unref(c);
     return ok ? 0 : -EPIPE;
+}
+
+static int chan_send_slow(struct grt_chan *c, const void *ep, struct g *gp)
+{
+    return chan_park(c, &c->sendq, (void *)ep, gp, WAIT_CHAN_SEND);
+}
+
+static int chan_recv_slow(struct grt_chan *c, void *ep, struct g *gp)
+{
+    return chan_park(c, &c->recvq, ep, gp, WAIT_CHAN_RECV);
 }
 
 /* gp NULL: do not block. */
@@ -340,7 +350,7 @@ static int chan_send(struct grt_chan *c, const void *ep, struct g *gp)
         grt__unlock(&c->lock);
         return -EAGAIN;
     }
-    return chan_park(c, &c->sendq, (void *)ep, gp, WAIT_CHAN_SEND);
+    return chan_send_slow(c, ep, gp);
 }
 
 int grt_chan_send(grt_chan *c, const void *elem)
@@ -415,7 +425,7 @@ static int chan_recv(struct grt_chan *c, void *ep, struct g *gp)
         grt__unlock(&c->lock);
         return -EAGAIN;
     }
-    return chan_park(c, &c->recvq, ep, gp, WAIT_CHAN_RECV);
+    return chan_recv_slow(c, ep, gp);
 }
 
 int grt_chan_recv(grt_chan *c, void *elem)

@@ -278,8 +278,6 @@ void grt__preempt_signal(struct m *mp, struct g *gp)
  * saved: give the P to someone else. */
 void grt__async_preempt_park(void)
 {
-    struct g *gp = getg();
-    st_relaxed(&gp->preempt, false);
-    inc_owner(&gp->m->p->npreempt);
-    grt__mcall(grt__gopreempt_m);
+    /* the handler checked the safe point (no runtime lock held) */
+    grt__preempt_park();
 }

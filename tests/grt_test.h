@@ -14,12 +14,14 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +105,20 @@ static inline void test_run(int procs, grt_fn fn, void *arg)
     int rc = grt_run(&cfg, fn, arg);
     if (rc != 0)
         TEST_FAIL("grt_run returned %d", rc);
+}
+
+/* A TCP listener on a free loopback port; addr gets "127.0.0.1:PORT". */
+static inline int test_listen_loopback(char *addr, size_t n)
+{
+    int lfd = grt_listen("tcp4", "127.0.0.1:0");
+    if (lfd < 0)
+        TEST_FAIL("grt_listen: %s", strerror(-lfd));
+    struct sockaddr_in sin;
+    socklen_t len = sizeof sin;
+    if (getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
+        TEST_FAIL("getsockname: %s", strerror(errno));
+    snprintf(addr, n, "127.0.0.1:%d", ntohs(sin.sin_port));
+    return lfd;
 }
 
 /* Re-run this test binary as "<self> <mode>" with a timeout (seconds).

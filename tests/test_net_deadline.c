@@ -45,13 +45,8 @@
 /* A connected TCP pair over loopback: *c dialled, *s accepted. */
 static void tcp_pair(int *c, int *s)
 {
-    int lfd = grt_listen("tcp4", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    char addr[32];
+    int lfd = test_listen_loopback(addr, sizeof addr);
     *c = grt_dial("tcp", addr, grt_now() + 10000 * MS);
     CHECK_GE(*c, 0);
     struct sockaddr_in peer;
@@ -421,22 +416,13 @@ static void check_errors(void)
     CHECK_EQ(grt_close(pfd[1]), 0);
 
     /* dial a port nobody listens on */
-    int lfd = grt_listen("tcp", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    char addr[32];
+    int lfd = test_listen_loopback(addr, sizeof addr);
     CHECK_EQ(grt_close(lfd), 0);
     CHECK_EQ(grt_dial("tcp", addr, grt_now() + 5000 * MS), -ECONNREFUSED);
     CHECK_EQ(grt_dial("tcp4", addr, GRT_FOREVER), -ECONNREFUSED);
     /* a port in use: listen fails */
-    lfd = grt_listen("tcp", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    lfd = test_listen_loopback(addr, sizeof addr);
     CHECK_EQ(grt_listen("tcp", addr), -EADDRINUSE);
     CHECK_EQ(grt_close(lfd), 0);
 

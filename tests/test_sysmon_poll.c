@@ -101,13 +101,8 @@ static void sleeper(void *p)
 
 static void round_with(grt_fn busy, const char *what)
 {
-    int lfd = grt_listen("tcp", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    char addr[32];
+    int lfd = test_listen_loopback(addr, sizeof addr);
     int c = grt_dial("tcp", addr, grt_now() + 5000 * MS);
     CHECK_GE(c, 0);
     int s = grt_accept(lfd, NULL, NULL);
