@@ -18,12 +18,21 @@
  *
  * Cost.  Every hook in the scheduler is `if (unlikely(grt__trace_on))`, a
  * load and a never-taken branch while tracing is off.  While on, an event
- * is a clock read and a 32-byte record appended to a buffer owned by the
- * P (only the M holding the P writes it, so no lock and no atomic).  A
- * full buffer is formatted and written out by its owner under the file
- * lock, 8192 events at a time; whatever is left is written at
- * grt_trace_stop or when grt_run ends.  Events with no P go to one buffer
- * under a lock: they are rare.
+ * is a clock read and a 32-byte record appended to a chunk owned by the P
+ * (only the M holding the P writes it, so no lock and no atomic).  Events
+ * with no P go to one chunk under a lock: they are rare.
+ *
+ * Formatting JSON costs some 30 times as much as recording an event, so it
+ * is not done while the program runs: that is what made tracing slow
+ * (a writer thread formatting alongside took the second core at procs=2,
+ * and its memory traffic slowed procs=1).  Full chunks go, as they are, to
+ * a writer thread that appends them to an unlinked spill file next to the
+ * trace (a write of 256 KiB: the page cache absorbs it), which keeps memory
+ * bounded however long the trace runs.  grt_trace_stop, or the end of
+ * grt_run, reads the spill back and writes the JSON: the price of the
+ * format is paid once, after the traced interval, the way Go's binary
+ * trace is converted by `go tool trace` afterwards.  Tick-to-ns mapping is
+ * then a single line through the start and the stop of the trace.
  *
  * Stopping needs every P quiet, so grt_trace_stop stops the world (as
  * grt_procs does): then no M but the caller holds a P, and the per-P
@@ -46,47 +55,60 @@
 #include <x86intrin.h>
 #endif
 
-#define TRACE_BUF_EVENTS 8192
+#define TRACE_BUF_EVENTS 16384
 #define COUNTER_GAP_NS   10000 /* runq counters: at most one sample per 10 us per P */
 #define NOP_TID          1000000
 
 uint32_t grt__trace_on;
 
 enum {
-    EV_RUN = 1,   /* ts = start, dur, g; arg = end kind << 8 | wait reason */
-    EV_CREATE,    /* g = new goroutine */
-    EV_UNBLOCK,   /* g = goroutine made runnable */
+    EV_RUN_START = 1, /* g starts running on the chunk's P */
+    EV_RUN_END,       /* g stops; arg = end kind << 8 | wait reason */
+    EV_CREATE,        /* g = new goroutine */
+    EV_UNBLOCK,       /* g = goroutine made runnable */
     EV_SYSCALL_ENTER,
     EV_SYSCALL_EXIT,
-    EV_STEAL,     /* arg = victim P */
-    EV_RUNQ,      /* arg = local queue length */
-    EV_GRUNQ,     /* arg = global queue length */
+    EV_STEAL,         /* arg = victim P */
+    EV_RUNQ,          /* g = local queue length */
+    EV_GRUNQ,         /* g = global queue length */
 };
 
 enum { END_BLOCK = 1, END_YIELD, END_PREEMPT, END_EXIT, END_HANDOFF };
 
+/* An event is 16 bytes, a quarter of a cache line: memory traffic is most
+ * of what recording costs.  w packs the goroutine id (40 bits: ids are
+ * handed out one by one and stay far below 2^40), the type (8 bits) and a
+ * 16-bit argument.  The P is the chunk's; events in the no-P chunk carry
+ * their track's P in the argument instead (their types have no other). */
 struct trace_ev {
     int64_t  ts;
-    int64_t  dur;
-    uint64_t g;
-    uint32_t arg;
-    uint16_t type;
-    int16_t  p; /* -1: no P */
+    uint64_t w;
 };
 
+#define EV_G_MASK ((UINT64_C(1) << 40) - 1)
+#define EV_NOP    0xffff /* arg of a no-P event that belongs to no P track */
+
+static inline uint64_t ev_pack(int type, uint64_t g, uint32_t arg)
+{
+    return (g & EV_G_MASK) | (uint64_t)type << 40 | (uint64_t)(arg & 0xffff) << 48;
+}
+
 /* A chunk of events: filled by one owner, then queued whole for the
- * writer thread, which formats it and puts it back on the free list. */
+ * writer thread, which spills it and puts it back on the free list.  The
+ * spill file holds, per chunk, its header (n, p) and then n events. */
 struct chunk {
     struct chunk   *next;
     uint32_t        n;
+    int32_t         p;   /* owner P, -1 for the no-P chunk */
     struct trace_ev ev[TRACE_BUF_EVENTS];
 };
+/* The spill writes n and p as one 8-byte header. */
+_Static_assert(offsetof(struct chunk, p) == offsetof(struct chunk, n) + 4, "chunk header");
 
 struct grt__tracebuf {
     struct chunk *cur;
-    /* the run in progress on this P (owner only) */
-    uint64_t      run_g;
-    int64_t       run_start;
+    int32_t       p;                     /* owner P, -1: no P */
+    uint64_t      run_g;                 /* the run in progress (owner only) */
     int64_t       last_runq, last_grunq; /* last counter values written */
     int64_t       last_counter;          /* when they were last looked at */
 };
@@ -94,15 +116,18 @@ struct grt__tracebuf {
 static struct {
     pthread_mutex_t       file_lock;   /* fd, first, fmt */
     int                   fd;
+    int                   spill;       /* unlinked file of raw chunks (writer thread) */
+    bool                  spill_failed;
     bool                  first;       /* no event written yet (commas) */
     bool                  failed;      /* a write failed: the file is cut short */
     int64_t               start;       /* nanotime of grt_trace_start */
     /* Clock: events carry raw ticks (the TSC where it is invariant: a
      * third of the cost of clock_gettime, and there are millions of
-     * events); the writer maps ticks to ns by the line through
-     * (tsc0, start) and a fresh (tsc, ns) pair taken per chunk. */
+     * events); the conversion maps ticks to ns by the line through
+     * (tsc0, start) and the (tsc, ns) pair taken when the trace stops. */
     bool                  use_tsc;
     uint64_t              tsc0;
+    double                scale;       /* ns per tick, set at the stop */
     int64_t               counter_gap; /* COUNTER_GAP_NS in ticks */
     int32_t               maxp;        /* highest P id seen + 1 (track names) */
     pthread_mutex_t       nop_lock;    /* nop buffer */
@@ -122,6 +147,7 @@ static struct {
     .q_lock = PTHREAD_MUTEX_INITIALIZER,
     .q_cond = PTHREAD_COND_INITIALIZER,
     .fd = -1,
+    .spill = -1,
 };
 
 static const char *const end_names[] = {
@@ -151,7 +177,7 @@ static bool tsc_invariant(void)
 #endif
 }
 
-/* ns per tick, from the start of the trace to now (writer, per chunk). */
+/* ns per tick, from the start of the trace to now. */
 static double tick_scale(void)
 {
     if (!tr.use_tsc)
@@ -268,52 +294,78 @@ static char *app_head(char *p, const char *name, const char *ph, int tid, int64_
     return app_ts(p, ts);
 }
 
+/* The conversion's view of each P track: the run it has open. */
+static struct {
+    uint64_t g;
+    int64_t  start;
+} open_run[GRT_MAX_PROCS];
+
+static void out_run(int tid, uint64_t g, int64_t ts, int64_t dur, uint32_t arg)
+{
+    uint32_t kind = arg >> 8, reason = arg & 0xff;
+    const char *end = kind < sizeof end_names / sizeof *end_names && end_names[kind]
+                          ? end_names[kind] : "?";
+    const char *why = reason < WAIT_NREASONS ? grt__wait_reason_names[reason] : "?";
+    char name[32];
+    name[0] = 'G';
+    *app_u(name + 1, g) = 0;
+    char *p = app_head(ev_begin(), name, "X", tid, ts);
+    p = app(p, ",\"dur\":");
+    p = app_ts(p, dur);
+    p = app(p, ",\"cat\":\"run\",\"args\":{\"g\":");
+    p = app_u(p, g);
+    p = app(p, ",\"end\":\"");
+    p = app(p, end);
+    if (kind == END_BLOCK) {
+        p = app(p, "\",\"reason\":\"");
+        p = app(p, why);
+    }
+    ev_end(app(p, "\"}}"));
+    if (kind == END_BLOCK || kind == END_PREEMPT) {
+        p = app_head(ev_begin(), kind == END_BLOCK ? "block" : "preempt", "i", tid, ts + dur);
+        p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
+        p = app_u(p, g);
+        if (kind == END_BLOCK) {
+            p = app(p, ",\"reason\":\"");
+            p = app(p, why);
+            p = app(p, "\"");
+        }
+        ev_end(app(p, "}}"));
+    }
+}
+
 static void out_chunk(struct chunk *b)
 {
-    double scale = tick_scale();
+    double scale = tr.scale;
     int64_t base = tr.use_tsc ? (int64_t)tr.tsc0 : tr.start;
     for (uint32_t i = 0; i < b->n; i++) {
-        struct trace_ev ev = b->ev[i], *e = &ev;
-        int tid = e->p < 0 ? NOP_TID : e->p;
+        const struct trace_ev *e = &b->ev[i];
+        int type = (int)(e->w >> 40 & 0xff);
+        uint32_t arg = (uint32_t)(e->w >> 48);
+        uint64_t g = e->w & EV_G_MASK;
+        int pid = b->p;
+        if (pid < 0)
+            pid = arg == EV_NOP ? -1 : (int)arg;
+        if (pid >= GRT_MAX_PROCS)
+            continue; /* a damaged spill: never index past the table */
+        int tid = pid < 0 ? NOP_TID : pid;
         int64_t ts = (int64_t)((double)(e->ts - base) * scale);
-        e->dur = (int64_t)((double)e->dur * scale);
-        if (e->p >= tr.maxp)
-            tr.maxp = e->p + 1;
+        if (pid >= tr.maxp)
+            tr.maxp = pid + 1;
         char *p, name[32];
-        switch (e->type) {
-        case EV_RUN: {
-            uint32_t kind = e->arg >> 8, reason = e->arg & 0xff;
-            const char *end = kind < sizeof end_names / sizeof *end_names && end_names[kind]
-                                  ? end_names[kind] : "?";
-            const char *why = reason < WAIT_NREASONS ? grt__wait_reason_names[reason] : "?";
-            name[0] = 'G';
-            *app_u(name + 1, e->g) = 0;
-            p = app_head(ev_begin(), name, "X", tid, ts);
-            p = app(p, ",\"dur\":");
-            p = app_ts(p, e->dur);
-            p = app(p, ",\"cat\":\"run\",\"args\":{\"g\":");
-            p = app_u(p, e->g);
-            p = app(p, ",\"end\":\"");
-            p = app(p, end);
-            if (kind == END_BLOCK) {
-                p = app(p, "\",\"reason\":\"");
-                p = app(p, why);
-            }
-            ev_end(app(p, "\"}}"));
-            if (kind == END_BLOCK || kind == END_PREEMPT) {
-                p = app_head(ev_begin(), kind == END_BLOCK ? "block" : "preempt", "i", tid,
-                             ts + e->dur);
-                p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
-                p = app_u(p, e->g);
-                if (kind == END_BLOCK) {
-                    p = app(p, ",\"reason\":\"");
-                    p = app(p, why);
-                    p = app(p, "\"");
-                }
-                ev_end(app(p, "}}"));
+        switch (type) {
+        case EV_RUN_START:
+            if (pid >= 0) {
+                open_run[pid].g = g;
+                open_run[pid].start = ts;
             }
             break;
-        }
+        case EV_RUN_END:
+            if (pid >= 0 && open_run[pid].g == g && g != 0) {
+                out_run(tid, g, open_run[pid].start, ts - open_run[pid].start, arg);
+                open_run[pid].g = 0;
+            }
+            break;
         case EV_CREATE:
         case EV_UNBLOCK:
         case EV_SYSCALL_ENTER:
@@ -322,30 +374,30 @@ static void out_chunk(struct chunk *b)
                 [EV_CREATE] = "create", [EV_UNBLOCK] = "unblock",
                 [EV_SYSCALL_ENTER] = "syscall enter", [EV_SYSCALL_EXIT] = "syscall exit",
             };
-            p = app_head(ev_begin(), names[e->type], "i", tid, ts);
+            p = app_head(ev_begin(), names[type], "i", tid, ts);
             p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
-            p = app_u(p, e->g);
+            p = app_u(p, g);
             ev_end(app(p, "}}"));
             break;
         }
         case EV_STEAL:
             p = app_head(ev_begin(), "steal", "i", tid, ts);
             p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"from\":");
-            p = app_u(p, e->arg);
+            p = app_u(p, arg);
             ev_end(app(p, "}}"));
             break;
         case EV_RUNQ:
         case EV_GRUNQ:
-            if (e->type == EV_RUNQ) {
+            if (type == EV_RUNQ) {
                 memcpy(name, "runq P", 6);
-                *app_u(name + 6, (uint64_t)e->p) = 0;
+                *app_u(name + 6, (uint64_t)(pid < 0 ? 0 : pid)) = 0;
             } else {
                 memcpy(name, "global runq", 12);
             }
             /* Counters belong to the process; tid is ignored there. */
             p = app_head(ev_begin(), name, "C", 0, ts);
             p = app(p, ",\"args\":{\"len\":");
-            p = app_u(p, e->arg);
+            p = app_u(p, g);
             ev_end(app(p, "}}"));
             break;
         }
@@ -353,17 +405,33 @@ static void out_chunk(struct chunk *b)
     b->n = 0;
 }
 
-static void chunk_write(struct chunk *c)
+static bool write_all(int fd, const void *buf, size_t len)
 {
-    pthread_mutex_lock(&tr.file_lock);
-    if (tr.fd >= 0)
-        out_chunk(c);
-    pthread_mutex_unlock(&tr.file_lock);
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
 }
 
-/* The writer thread: formatting is by far the most expensive part of
- * tracing (a few hundred ns an event), so it is done here, off the
- * scheduler's path; the owners only append binary records. */
+/* Writer thread only (and trace_close after it has been joined). */
+static void chunk_spill(struct chunk *c)
+{
+    if (c->n == 0 || tr.spill_failed)
+        return;
+    if (!write_all(tr.spill, &c->n, sizeof c->n + sizeof c->p) ||
+        !write_all(tr.spill, c->ev, (size_t)c->n * sizeof c->ev[0]))
+        tr.spill_failed = true;
+}
+
+/* The writer thread: takes full chunks off the owners and spills them, so
+ * that a P never waits for the disk and memory stays bounded. */
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -378,7 +446,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&tr.q_lock);
         struct chunk *done = list, *last = NULL;
         for (struct chunk *c = list; c; c = c->next) {
-            chunk_write(c);
+            chunk_spill(c);
             last = c;
         }
         pthread_mutex_lock(&tr.q_lock);
@@ -421,53 +489,68 @@ static struct chunk *chunk_swap(struct chunk *full)
 /* Recording (the hooks)                                               */
 /* ------------------------------------------------------------------ */
 
+static struct grt__tracebuf *tracebuf_new(int32_t p)
+{
+    struct grt__tracebuf *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->p = p;
+    b->last_runq = b->last_grunq = -1;
+    return b;
+}
+
 /* The buffer of pp, created at its first event.  Owner only. */
 static struct grt__tracebuf *pbuf(struct p *pp)
 {
     struct grt__tracebuf *b = pp->trace;
     if (unlikely(b == NULL)) {
-        b = calloc(1, sizeof *b);
+        b = tracebuf_new(pp->id);
         if (b == NULL)
             return NULL; /* this P's events are lost; the trace goes on */
-        b->last_runq = b->last_grunq = -1;
-        b->cur = chunk_swap(NULL);
         pp->trace = b;
     }
     return b;
 }
 
-static inline void put(struct grt__tracebuf *b, int type, int16_t pid, int64_t ts, int64_t dur,
-                       uint64_t g, uint32_t arg)
+static void __attribute__((noinline)) put_slow(struct grt__tracebuf *b, int64_t ts, uint64_t w)
 {
-    struct chunk *c = b->cur;
-    if (unlikely(c == NULL || c->n == TRACE_BUF_EVENTS)) {
-        b->cur = c = chunk_swap(c);
-        if (c == NULL)
-            return; /* out of memory: this event is lost */
-    }
-    struct trace_ev *e = &c->ev[c->n++];
-    e->ts = ts;
-    e->dur = dur;
-    e->g = g;
-    e->arg = arg;
-    e->type = (uint16_t)type;
-    e->p = pid;
+    struct chunk *c = b->cur = chunk_swap(b->cur);
+    if (c == NULL)
+        return; /* out of memory: this event is lost */
+    c->p = b->p;
+    c->ev[0].ts = ts;
+    c->ev[0].w = w;
+    c->n = 1;
 }
 
-/* An event from a thread that holds no P (pid says which track). */
-static void put_nop(int type, int16_t pid, uint64_t g, uint32_t arg)
+static inline void put(struct grt__tracebuf *b, int type, int64_t ts, uint64_t g, uint32_t arg)
+{
+    struct chunk *c = b->cur;
+    uint64_t w = ev_pack(type, g, arg);
+    if (unlikely(c == NULL || c->n == TRACE_BUF_EVENTS)) {
+        put_slow(b, ts, w);
+        return;
+    }
+    struct trace_ev *e = &c->ev[c->n++];
+    /* The chunk was last touched by the writer thread, on another core:
+     * ask for the lines a few events ahead now, or each new line stalls
+     * the store that reaches it (the event stream is too sparse for the
+     * hardware prefetcher).  Past the chunk's end it is a harmless hint. */
+    __builtin_prefetch(e + 16, 1, 3);
+    e->ts = ts;
+    e->w = w;
+}
+
+/* An event from a thread that holds no P, for the track of P pid (-1:
+ * the "no P" track). */
+static void put_nop(int type, int32_t pid, uint64_t g)
 {
     int64_t now = ticks();
     pthread_mutex_lock(&tr.nop_lock);
-    if (tr.nop == NULL) {
-        tr.nop = calloc(1, sizeof *tr.nop);
-        if (tr.nop) {
-            tr.nop->last_runq = tr.nop->last_grunq = -1;
-            tr.nop->cur = chunk_swap(NULL);
-        }
-    }
+    if (tr.nop == NULL)
+        tr.nop = tracebuf_new(-1);
     if (tr.nop)
-        put(tr.nop, type, pid, now, 0, g, arg);
+        put(tr.nop, type, now, g, pid < 0 ? EV_NOP : (uint32_t)pid);
     pthread_mutex_unlock(&tr.nop_lock);
 }
 
@@ -480,17 +563,23 @@ static void counters(struct p *pp, struct grt__tracebuf *b, int64_t now)
     int64_t gl = ld_relaxed(&grt__sched.runq_size);
     if (l != b->last_runq) {
         b->last_runq = l;
-        put(b, EV_RUNQ, (int16_t)pp->id, now, 0, 0, (uint32_t)l);
+        put(b, EV_RUNQ, now, (uint64_t)l, 0);
     }
     if (gl != b->last_grunq) {
         b->last_grunq = gl;
-        put(b, EV_GRUNQ, (int16_t)pp->id, now, 0, 0, (uint32_t)gl);
+        put(b, EV_GRUNQ, now, (uint64_t)gl, 0);
     }
 }
 
-static void run_close(struct p *pp, struct grt__tracebuf *b, int64_t now, uint32_t arg)
+static void run_open(struct grt__tracebuf *b, int64_t now, uint64_t goid)
 {
-    put(b, EV_RUN, (int16_t)pp->id, b->run_start, now - b->run_start, b->run_g, arg);
+    put(b, EV_RUN_START, now, goid, 0);
+    b->run_g = goid;
+}
+
+static void run_close(struct grt__tracebuf *b, int64_t now, uint32_t arg)
+{
+    put(b, EV_RUN_END, now, b->run_g, arg);
     b->run_g = 0;
 }
 
@@ -504,9 +593,8 @@ void grt__trace_go_start(struct p *pp, struct g *gp)
     /* A run still open: its G left in a syscall and the P was handed
      * off; the slice ends where the P's next one starts. */
     if (b->run_g)
-        run_close(pp, b, now, END_HANDOFF << 8);
-    b->run_g = gp->goid;
-    b->run_start = now;
+        run_close(b, now, END_HANDOFF << 8);
+    run_open(b, now, gp->goid);
     counters(pp, b, now);
 }
 
@@ -528,7 +616,7 @@ void grt__trace_go_end(struct p *pp, struct g *gp)
         kind = END_PREEMPT;
     else
         kind = END_YIELD;
-    run_close(pp, b, now, kind << 8 | (s == G_WAITING ? gp->waitreason : 0));
+    run_close(b, now, kind << 8 | (s == G_WAITING ? gp->waitreason : 0));
     counters(pp, b, now);
 }
 
@@ -542,12 +630,12 @@ void grt__trace_event(struct p *pp, int what, uint64_t g, uint32_t arg)
     };
     int type = types[what];
     if (pp == NULL) {
-        put_nop(type, -1, g, arg);
+        put_nop(type, -1, g);
         return;
     }
     struct grt__tracebuf *b = pbuf(pp);
     if (b)
-        put(b, type, (int16_t)pp->id, ticks(), 0, g, arg);
+        put(b, type, ticks(), g, arg);
 }
 
 /* grt_syscall_exit, before the M has a P again: the event goes on the
@@ -555,20 +643,57 @@ void grt__trace_event(struct p *pp, int what, uint64_t g, uint32_t arg)
 void grt__trace_syscall_exit(struct g *gp)
 {
     struct p *oldp = gp->m ? gp->m->oldp : NULL;
-    put_nop(EV_SYSCALL_EXIT, oldp ? (int16_t)oldp->id : -1, gp->goid, 0);
+    put_nop(EV_SYSCALL_EXIT, oldp ? oldp->id : -1, gp->goid);
 }
 
 /* ------------------------------------------------------------------ */
 /* Starting and stopping                                               */
 /* ------------------------------------------------------------------ */
 
+/* An anonymous file on the trace's own filesystem (it is about as big as
+ * the trace will be, a tenth of it): O_TMPFILE in its directory, else a
+ * named file unlinked at once. */
+static int spill_open(const char *path)
+{
+    size_t len = strlen(path);
+    char *dir = malloc(len + 16);
+    if (dir == NULL)
+        return -ENOMEM;
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        strcpy(dir, ".");
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        memcpy(dir, path, len);
+        strcpy(dir + len, ".spillXXXXXX");
+        fd = mkostemp(dir, O_CLOEXEC);
+        if (fd >= 0)
+            unlink(dir);
+    }
+    int err = errno;
+    free(dir);
+    return fd >= 0 ? fd : -err;
+}
+
 static int trace_open(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
+    int spill = spill_open(path);
+    if (spill < 0) {
+        close(fd);
+        return spill;
+    }
     pthread_mutex_lock(&tr.file_lock);
     tr.fd = fd;
+    tr.spill = spill;
+    tr.spill_failed = false;
     tr.first = true;
     tr.failed = false;
     tr.maxp = 0;
@@ -594,10 +719,50 @@ static int trace_open(const char *path)
     tr.writer_running = pthread_create(&tr.writer, NULL, writer_main, NULL) == 0;
     if (!tr.writer_running) {
         close(fd);
-        tr.fd = -1;
+        close(spill);
+        tr.fd = tr.spill = -1;
         return -EAGAIN;
     }
     return 0;
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t r = read(fd, p, len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        p += r;
+        len -= (size_t)r;
+    }
+    return true;
+}
+
+/* The spilled chunks, read back and written as JSON (file_lock held). */
+static void spill_convert(void)
+{
+    tr.scale = tick_scale();
+    if (tr.spill_failed || lseek(tr.spill, 0, SEEK_SET) != 0) {
+        tr.failed = true;
+        return;
+    }
+    struct chunk *c = malloc(sizeof *c);
+    if (c == NULL) {
+        tr.failed = true;
+        return;
+    }
+    memset(open_run, 0, sizeof open_run);
+    while (!tr.failed && read_all(tr.spill, &c->n, sizeof c->n + sizeof c->p)) {
+        if (c->n > TRACE_BUF_EVENTS || !read_all(tr.spill, c->ev, (size_t)c->n * sizeof c->ev[0])) {
+            tr.failed = true;
+            break;
+        }
+        out_chunk(c);
+    }
+    free(c);
 }
 
 /* Hand a buffer's last chunk to the writer (trace_close). */
@@ -631,7 +796,7 @@ static int trace_close(void)
         if (b == NULL)
             continue;
         if (b->run_g)
-            run_close(pp, b, now, END_YIELD << 8); /* cut at the end of the trace */
+            run_close(b, now, END_YIELD << 8); /* cut at the end of the trace */
         chunk_queue_last(b);
         pp->trace = NULL;
         free(b);
@@ -658,6 +823,9 @@ static int trace_close(void)
         free(c);
     }
     pthread_mutex_lock(&tr.file_lock);
+    spill_convert();
+    close(tr.spill);
+    tr.spill = -1;
     out_event("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"grt\"}}");
     for (int32_t i = 0; i < tr.maxp || i < np; i++)
         out_event("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"P%d\"}}",
@@ -714,10 +882,8 @@ static int trace_switch(const char *path)
             st_release(&grt__trace_on, 1);
             /* The caller is running already: its run starts now. */
             struct grt__tracebuf *b = pbuf(gp->m->p);
-            if (b) {
-                b->run_g = gp->goid;
-                b->run_start = ticks();
-            }
+            if (b)
+                run_open(b, ticks(), gp->goid);
         }
     } else {
         if (!on) {

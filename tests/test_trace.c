@@ -11,7 +11,7 @@
  * there is no python3): it parses; it has a slice per goroutine run on a
  * track per P whose slices never overlap; every event kind is there; the
  * number of create events is the number of goroutines spawned; counters
- * and track names are present.  Run once with GRT_TRACE in a subprocess,
+ * and track names are present; no spill file is left beside it.  Run once with GRT_TRACE in a subprocess,
  * once with grt_trace_start/stop in process (with their error cases).
  */
 #include "grt_test.h"
@@ -20,6 +20,7 @@
 
 #define NPING   200
 #define NBURST  400
+#define NSMALL  20000 /* enough events to fill several 16,384-event chunks */
 
 static int64_t spawned; /* by the workload, main excluded */
 
@@ -73,6 +74,11 @@ static void burst_one(void *arg)
     grt_waitgroup_done(wg);
 }
 
+static void small_one(void *arg)
+{
+    grt_waitgroup_done(arg);
+}
+
 static void workload(void)
 {
     grt_waitgroup wg = GRT_WAITGROUP_INIT;
@@ -95,6 +101,13 @@ static void workload(void)
     for (int i = 0; i < NBURST; i++)
         CHECK_EQ(grt_go(burst_one, &wg), 0);
     spawned += NBURST;
+    grt_waitgroup_wait(&wg);
+    /* Runs that start in one chunk and end in the next: the file pairs
+     * them all (every goroutine's exit slice is counted below). */
+    grt_waitgroup_add(&wg, NSMALL);
+    for (int i = 0; i < NSMALL; i++)
+        CHECK_EQ(grt_go(small_one, &wg), 0);
+    spawned += NSMALL;
     grt_waitgroup_wait(&wg);
     grt_chan_close(ch[0]);
     grt_sleep(1000000); /* ponger leaves */
@@ -146,6 +159,10 @@ static void check_file(const char *path, int64_t creates)
     unlink(script);
     if (st != 0)
         TEST_FAIL("trace check failed for %s (status %#x)", path, st);
+    /* The raw events were spilled to an anonymous file beside the trace:
+     * nothing of it may remain. */
+    snprintf(cmd, sizeof cmd, "ls %s.spill* >/dev/null 2>&1", path);
+    CHECK(system(cmd) != 0);
 }
 
 static void env_main(void *arg)
@@ -194,13 +211,13 @@ int main(int argc, char **argv)
     int st = test_subprocess("env", buf, sizeof buf, 60, env);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         TEST_FAIL("GRT_TRACE child: status %#x, stderr:\n%s", st, buf);
-    check_file(path1, 5 + NBURST);
+    check_file(path1, 5 + NBURST + NSMALL);
     unlink(path1);
 
     /* 2. grt_trace_start/stop around part of a run. */
     snprintf(path2, sizeof path2, "/tmp/grt_trace_api_%d.json", (int)getpid());
     test_run(2, api_main, NULL);
-    check_file(path2, 5 + NBURST);
+    check_file(path2, 5 + NBURST + NSMALL);
     unlink(path2);
     return 0;
 }
