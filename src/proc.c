@@ -145,8 +145,7 @@ static void teardown(void)
     grt__stack_fini(stragglers > 0);
     grt__netpoll_stop();
     grt__sched.main_g = NULL;
-    grt__sched.runq_head = grt__sched.runq_tail = NULL;
-    grt__sched.runq_size = 0;
+    grt__globrunq_fini();
     grt__sched.pidle = NULL;
     grt__sched.npidle = 0;
     grt__sched.midle = NULL;

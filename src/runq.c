@@ -20,7 +20,7 @@
  * others move on, then tail loaded), which shows up as more than half the
  * ring: such a read is retried.
  *
- * Global queue: a FIFO list through g->schedlink under sched.lock.
+ * The global queue is in globrunq.c.
  */
 #include "runtime.h"
 #include "arch.h"
@@ -67,10 +67,8 @@ static bool runq_put_slow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
             batch[j] = tmp;
         }
     }
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->schedlink = batch[i + 1];
     grt__lock(&grt__sched.lock);
-    grt__globrunq_putbatch(batch[0], batch[n], (int32_t)n + 1);
+    grt__globrunq_putbatch(batch, (int32_t)n + 1);
     grt__unlock(&grt__sched.lock);
     return true;
 }
@@ -234,56 +232,17 @@ void grt__runq_drain_to_global(struct p *pp)
     }
 }
 
-void grt__globrunq_put(struct g *gp)
+/* n Gs onto the tail of pp's ring, which has room for them (the caller
+ * made sure: see globrunq_get).  Owner only. */
+void grt__runq_put_batch(struct p *pp, struct g *const *gs, uint32_t n)
 {
-    gp->schedlink = NULL;
-    if (grt__sched.runq_tail)
-        grt__sched.runq_tail->schedlink = gp;
-    else
-        grt__sched.runq_head = gp;
-    grt__sched.runq_tail = gp;
-    st_relaxed(&grt__sched.runq_size, grt__sched.runq_size + 1);
-}
-
-void grt__globrunq_putbatch(struct g *head, struct g *tail, int32_t n)
-{
-    tail->schedlink = NULL;
-    if (grt__sched.runq_tail)
-        grt__sched.runq_tail->schedlink = head;
-    else
-        grt__sched.runq_head = head;
-    grt__sched.runq_tail = tail;
-    st_relaxed(&grt__sched.runq_size, grt__sched.runq_size + n);
-}
-
-/* Take a batch from the global queue: one to run now (returned), the rest
- * onto pp's ring.  A fair share: len/procs + 1, at most max, at most half
- * the ring, so one P does not drain what the others also need.
- * sched.lock is held, so the rest must fit in the ring without spilling
- * back (runq_put_slow takes the lock): callers pass max 1 or call this
- * only with pp's ring empty. */
-struct g *grt__globrunq_get(struct p *pp, int32_t max)
-{
-    int32_t size = grt__sched.runq_size;
-    if (size == 0)
-        return NULL;
-    int32_t n = size / grt__gomaxprocs + 1;
-    if (n > size)
-        n = size;
-    if (max > 0 && n > max)
-        n = max;
-    if (n > (int32_t)GRT_RUNQ_SIZE / 2)
-        n = GRT_RUNQ_SIZE / 2;
-    st_relaxed(&grt__sched.runq_size, size - n);
-    struct g *gp = grt__sched.runq_head;
-    grt__sched.runq_head = gp->schedlink;
-    n--;
-    while (n-- > 0) {
-        struct g *g1 = grt__sched.runq_head;
-        grt__sched.runq_head = g1->schedlink;
-        grt__runq_put(pp, g1, false);
-    }
-    if (grt__sched.runq_head == NULL)
-        grt__sched.runq_tail = NULL;
-    return gp;
+    if (n == 0)
+        return;
+    uint32_t h = ld_acquire(&pp->runqhead); /* load-acquire, synchronise with consumers */
+    uint32_t t = pp->runqtail;
+    if (t - h + n > GRT_RUNQ_SIZE)
+        grt__fatal("runq_put_batch: local ring overflow");
+    for (uint32_t i = 0; i < n; i++)
+        slot_set(pp, t + i, gs[i]);
+    st_release(&pp->runqtail, t + n); /* store-release, makes the slots available */
 }

@@ -125,6 +125,7 @@ typedef struct grt__gobuf {
 } grt__gobuf;
 
 struct grt__stack;
+struct grt__gqseg;
 struct grt__sudog;
 struct grt__timer;
 /* A heap slot carries its timer's deadline, so sifting compares slots
@@ -305,8 +306,8 @@ typedef struct grt__sched {
     uint32_t  npidle;          /* atomic */
     uint32_t  nmspinning;      /* atomic */
 
-    struct g *runq_head;       /* global run queue */
-    struct g *runq_tail;
+    struct grt__gqseg *runq_head; /* global run queue (globrunq.c) */
+    struct grt__gqseg *runq_tail;
     int32_t   runq_size;       /* written under lock; read racily */
 
     grt__mutex gfree_lock;     /* global dead Gs */
@@ -442,9 +443,11 @@ bool      grt__runq_empty(struct p *pp);
 uint32_t  grt__runq_len(struct p *pp);
 struct g *grt__runq_steal(struct p *pp, struct p *victim, bool stealnext);
 void      grt__runq_drain_to_global(struct p *pp); /* sched.lock held */
+void      grt__runq_put_batch(struct p *pp, struct g *const *gs, uint32_t n);
 void      grt__globrunq_put(struct g *gp);         /* sched.lock held */
-void      grt__globrunq_putbatch(struct g *head, struct g *tail, int32_t n); /* locked */
+void      grt__globrunq_putbatch(struct g *const *gs, int32_t n); /* locked */
 struct g *grt__globrunq_get(struct p *pp, int32_t max); /* sched.lock held */
+void      grt__globrunq_fini(void);                 /* grt_run's end */
 
 /* m.c: threads */
 void     grt__startm(struct p *pp, bool spinning, bool locked_wakeup);
