@@ -57,6 +57,10 @@ ROWS = [
          kind="ge", target=1.5, goside="go-nethttp"),
     dict(label="http vs raw", case="http/1", procs="1", key="metric", unit="req/s",
          kind="ge", target=1.1, goside="go-raw"),
+    dict(label="http server CPU vs net/http", case="http/1", procs="1", key="cpu_us",
+         unit="CPU µs/request", kind="info", goside="go-nethttp"),
+    dict(label="http server CPU vs raw", case="http/1", procs="1", key="cpu_us",
+         unit="CPU µs/request", kind="info", goside="go-raw"),
     dict(label="parallel", case="parallel", procs="1→2", key="metric", unit="speedup",
          kind="abs_ge", target=1.85, ttext="speedup ≥ 1.85"),
     dict(label="idle", case="idle/2", procs="2", key="metric", unit="CPU s / 5 s",
@@ -177,7 +181,10 @@ for r in ROWS:
     o = sides.get((r["basecase"], "grt")) if "basecase" in r else sides.get((r["case"], goside))
     gtext, gmed = cell(g, r["key"])
     status, ratio_text, chart_value = "n/a", "—", None
-    target_text = r.get("ttext") or (("≥ " if r["kind"] == "ge" else "≤ ") + f"{r['target']:g}")
+    if r["kind"] == "info":
+        target_text = "(no target)"
+    else:
+        target_text = r.get("ttext") or (("≥ " if r["kind"] == "ge" else "≤ ") + f"{r['target']:g}")
     kind = r["kind"]
     if kind == "yield_floor":
         f = sides.get(("floor", "grt"))
@@ -208,6 +215,10 @@ for r in ROWS:
             met = ratio <= r["target"] if kind in ("le", "yield_floor") else ratio >= r["target"]
             status = "met" if met else "not met"
             chart_value = ratio
+    elif kind == "info":
+        status = "—"
+        if omed:
+            ratio_text = f"{gmed / omed:.2f}"
     elif kind in ("abs_ge", "abs_le"):
         met = gmed >= r["target"] if kind == "abs_ge" else gmed <= r["target"]
         status = "met" if met else "not met"
@@ -219,7 +230,7 @@ for r in ROWS:
         btext, _ = cell(sides.get((r["case"], "boost")), r["key"])
     table.append((r["label"], r["procs"], r["unit"], gtext, otext, btext, ratio_text,
                   target_text, status))
-    if kind != "floor":
+    if kind not in ("floor", "info"):
         chart.append((r, chart_value, status))
 
 # --- notes: n/a reasons, failures, check values, wrk errors -----------------
@@ -341,7 +352,10 @@ lines.append("|" + "|".join("---" for _ in header) + "|")
 for row in table:
     lines.append("| " + " | ".join(row) + " |")
 lines.append("")
-lines.append("Ratios are grt median / Go median; lower is better except http (higher is better). "
+lines.append("Ratios are grt median / Go median; lower is better except http req/s (higher is better). "
+             "The http server CPU rows (user+system CPU of the server process over the wrk run, per "
+             "request; lower is better) have no target: wrk shares the two cores and saturates its "
+             "own before either server does, so req/s there mostly measures wrk. "
              "parallel and idle are judged on grt's own value; Go's is beside it. "
              "n/a: the grt side exited 77 (that part of the runtime is not implemented yet), "
              "or did not link because libgrt lacks a call it needs, "

@@ -264,6 +264,13 @@ print("ok" if ok else "bad:" + repr(got[:120]))
 EOF
 }
 
+# proc_cpu_ticks PID: user+system clock ticks the process has used so far
+proc_cpu_ticks() {
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 0
+  # fields after the ")" that ends the command name: utime is the 12th, stime the 13th
+  sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
 # run_http SIDE RUN NAME BIN STRICT: server in the background, wrk against it
 run_http() {
   local side=$1 run=$2 name=$3 bin=$4 strict=$5 cs=http/1
@@ -298,9 +305,16 @@ run_http() {
     return
   fi
   local resp; resp=$(check_response "$port" "$strict")
+  # The server's CPU time over the load (wrk takes one of the two cores and
+  # is saturated before either server is, so req/s alone mostly measures
+  # wrk; CPU per request measures the server).
+  local spid cpu0 cpu1
+  spid=$(pgrep -P $pid | head -1)
+  cpu0=$(proc_cpu_ticks "$spid")
   timeout -k 5 $((DUR_S + 30)) wrk -t1 -c50 -d"$DURATION" --timeout 2s \
     "http://127.0.0.1:$port/" >"$LOGS/$tag.wrk" 2>&1
   local wrc=$? alive=1
+  cpu1=$(proc_cpu_ticks "$spid")
   kill -0 $pid 2>/dev/null || alive=0
   kill -TERM $pid 2>/dev/null
   for i in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
@@ -318,7 +332,13 @@ run_http() {
     record "$cs" "$side" "$run" 1 "" "wrk failed (rc $wrc): $(tail -2 "$LOGS/$tag.wrk")"
     log "  http $side #$run: wrk failed"
   else
-    local line="$name procs=1 n=50 metric=$rps req/s check=${resp%%:*}"
+    local nreq cpu_us=""
+    nreq=$(awk '/requests in/ {print $1; exit}' "$LOGS/$tag.wrk")
+    if [ -n "$cpu0" ] && [ -n "$cpu1" ] && [ -n "$nreq" ] && [ "$nreq" -gt 0 ]; then
+      cpu_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$nreq" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.2f", (b - a) * 1e6 / hz / n }')
+    fi
+    local line="$name procs=1 n=50 metric=$rps req/s check=${resp%%:*}${cpu_us:+ cpu_us=$cpu_us}"
     record "$cs" "$side" "$run" 0 "$line" "$note"
     log "  http $side #$run: $line${note:+ ($note)}"
   fi
