@@ -299,8 +299,12 @@ GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when n
  * Write every goroutine to fd: id, name, status, wait reason and for how
  * long, creator, and for goroutines that are not running a stack trace
  * from their saved context (frame pointers, symbols from the dynamic and
- * the static symbol tables), as well as the caller's own.  Returns 0,
- * -EBADF for fd < 0, -ESRCH when the runtime is not running.  SIGQUIT
+ * the static symbol tables), as well as the caller's own.  Called from a
+ * goroutine, it stops the world while it reads the goroutines (as Go's
+ * runtime.Stack(buf, true) does) and writes to fd after the world runs
+ * again, so fd may be a pipe that another goroutine reads.  Returns 0,
+ * -EBADF for fd < 0, -ESRCH when the runtime is not running, or the
+ * negative errno of a failed write (-EBADF for a closed fd).  SIGQUIT
  * prints the same to stderr and exits with status 2, unless the program
  * has a SIGQUIT handler of its own.  Frames of code built without frame
  * pointers end a trace early.

@@ -17,11 +17,14 @@
 #include "runtime.h"
 
 #include "arch.h"
+#include "sema.h"
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +314,74 @@ void grt__dump_goroutines(int fd)
      * and nobody else should wait for that.  allg records are never freed
      * while the runtime runs. */
     grt__allg_each_nolock(dump_one, &c);
+}
+
+/* Write all of [buf, buf + n) to fd.  Each write may block (a pipe that a
+ * goroutine of this program drains), so it runs in a syscall section and
+ * the P goes on running the others; EAGAIN from a non-blocking descriptor
+ * is waited out with poll the same way. */
+static int write_out(int fd, const char *buf, size_t n)
+{
+    int rc = 0;
+    grt_syscall_enter();
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {fd, POLLOUT, 0};
+            poll(&pfd, 1, -1);
+            continue;
+        }
+        if (w <= 0) {
+            rc = w < 0 ? -errno : -EIO;
+            break;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    grt_syscall_exit();
+    return rc;
+}
+
+/* grt_dump from a goroutine: the world is stopped while the goroutines
+ * are read, so none of them runs, exits or gives its stack back under the
+ * walk (Go's runtime.Stack(buf, true) does the same).  The dump goes to an
+ * in-memory file first and to fd only once the world runs again: fd may be
+ * a pipe that one of the stopped goroutines reads.  A thread that is not a
+ * goroutine cannot stop the world (it cannot wait on worldsema); it gets
+ * the dump read on the fly, as the SIGQUIT handler does. */
+int grt_dump(int fd)
+{
+    if (fd < 0)
+        return -EBADF;
+    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
+        return -ESRCH;
+    if (grt__curg() == NULL) {
+        grt__dump_goroutines(fd);
+        return 0;
+    }
+    int mem = memfd_create("grt-dump", MFD_CLOEXEC);
+    if (mem < 0)
+        return -errno;
+    grt__semacquire(&grt__sched.worldsema, false, WAIT_SEMACQUIRE);
+    grt__stop_the_world();
+    grt__dump_goroutines(mem);
+    grt__start_the_world();
+    grt__semrelease(&grt__sched.worldsema, false);
+    int rc = 0;
+    off_t len = lseek(mem, 0, SEEK_CUR);
+    if (len > 0) {
+        char *text = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, mem, 0);
+        if (text == MAP_FAILED) {
+            rc = -errno;
+        } else {
+            rc = write_out(fd, text, (size_t)len);
+            munmap(text, (size_t)len);
+        }
+    }
+    close(mem);
+    return rc;
 }
 
 void grt__dump_goroutines_interrupted(int fd, struct g *gp, uintptr_t pc, uintptr_t fp)

@@ -411,13 +411,3 @@ int grt_close(int fd)
         return -errno;
     return 0;
 }
-
-int grt_dump(int fd)
-{
-    if (fd < 0)
-        return -EBADF;
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
-        return -ESRCH;
-    grt__dump_goroutines(fd);
-    return 0;
-}
