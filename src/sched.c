@@ -987,6 +987,22 @@ static size_t stack_size_of(const grt_attr *attr)
     return (s != 0 && s < GRT_STACK_MIN) ? GRT_STACK_MIN : s;
 }
 
+/* A free record becomes a runnable goroutine (both spawn paths).  It was
+ * dead or idle: only dumps can see it until it is queued. */
+static inline void g_init(struct g *gp, grt_fn fn, void *arg, const grt_attr *attr, bool custom,
+                          uint64_t goid, uint64_t parent)
+{
+    gp->has_credit = !custom;
+    gp->fn = fn;
+    gp->arg = arg;
+    gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
+    gp->goid = goid;
+    gp->parent_goid = parent;
+    gp->gen = grt__sched.gen;
+    gp->sched.sp = NULL;
+    st_release(&gp->status, G_RUNNABLE);
+}
+
 static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
 {
     size_t ssize = stack_size_of(attr);
@@ -1013,15 +1029,7 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
         grt__unlock(&grt__sched.lock);
         return rc;
     }
-    gp->has_credit = !custom;
-    gp->fn = fn;
-    gp->arg = arg;
-    gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
-    gp->goid = grt__goid_next(NULL);
-    gp->parent_goid = 0;
-    gp->gen = grt__sched.gen;
-    gp->sched.sp = NULL;
-    st_release(&gp->status, G_RUNNABLE);
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), 0);
     grt__globrunq_put(gp);
     grt__sched.foreign_spawn = true;
     if (grt__tracing())
@@ -1069,15 +1077,7 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
             return rc;
         }
     }
-    gp->has_credit = !custom;
-    gp->fn = fn;
-    gp->arg = arg;
-    gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
-    gp->goid = grt__goid_next(pp);
-    gp->parent_goid = me->m->curg ? me->m->curg->goid : 0;
-    gp->gen = grt__sched.gen;
-    gp->sched.sp = NULL;
-    st_release(&gp->status, G_RUNNABLE); /* was dead or idle: only dumps can see it */
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(pp), me->m->curg ? me->m->curg->goid : 0);
     inc_owner(&pp->ncreated);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_CREATE, gp->goid, 0);
