@@ -23,12 +23,29 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_ASM_COMPILER=aarch64-linux-gnu-gcc \
   -DCMAKE_OBJCOPY=/usr/bin/aarch64-linux-gnu-objcopy \
   -DGRT_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" 2>&1 | grep -E "warning:|error:" && { echo "check-aarch64: build not clean"; exit 1; }
+log=/tmp/check-aarch64-build.$$
+if ! cmake --build "$build" -j"$(nproc)" >"$log" 2>&1; then
+  cat "$log"; rm -f "$log"; echo "check-aarch64: build failed"; exit 1
+fi
+if grep -iE "warning:|error:" "$log"; then
+  rm -f "$log"; echo "check-aarch64: build not clean"; exit 1
+fi
+rm -f "$log"
 tests=("$@")
-[ ${#tests[@]} -eq 0 ] && tests=(test_runnext test_goexit test_chan_basic test_select_basic test_sync_mutex test_run_twice)
-for t in "${tests[@]}"; do
-  printf '%-24s ' "$t"
-  timeout 300 qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/tests/$t" >/tmp/check-aarch64.$$ 2>&1 \
+[ ${#tests[@]} -eq 0 ] && tests=(test_runnext test_goexit test_chan_basic test_select_basic test_sync_mutex test_run_twice
+  test_preempt test_preempt_regs test_preempt_libc test_preempt_syscall test_sysmon_poll test_dump test_preempt_sigframe test_preempt_regs@cortex-a72)
+# Tests that re-run themselves (test_subprocess) exec the aarch64 binary
+# through qemu: without binfmt_misc the kernel cannot run it directly.
+export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
+GRT_TEST_EXEC_WRAPPER=$(command -v qemu-aarch64)
+export GRT_TEST_EXEC_WRAPPER
+# A test name may carry a qemu CPU model: test_preempt_regs@cortex-a72
+# runs it on a CPU without SVE (the default CPU, "max", has SVE).
+for spec in "${tests[@]}"; do
+  t=${spec%@*}
+  cpu=; [ "$spec" != "$t" ] && cpu=${spec#*@}
+  printf '%-34s ' "$spec"
+  env ${cpu:+QEMU_CPU=$cpu} timeout 300 qemu-aarch64 "$build/tests/$t" >/tmp/check-aarch64.$$ 2>&1 \
     && echo ok || { echo FAILED; cat /tmp/check-aarch64.$$; rm -f /tmp/check-aarch64.$$; exit 1; }
 done
 rm -f /tmp/check-aarch64.$$

@@ -27,7 +27,11 @@
  * If so, the handler makes the goroutine "call" grt__async_preempt
  * (src/arch/<arch>/), which saves every register, parks the goroutine on
  * the global run queue and later resumes it exactly where it was.  If not,
- * the flag stays set and sysmon asks again 10 ms later.
+ * the flag stays set and sysmon asks again 10 ms later.  On aarch64 no
+ * user-space epilogue can restore every register and still jump, so the
+ * handler itself saves the state and the trampoline comes back through a
+ * SIGURG of its own, whose frame the handler rewrites
+ * (grt__arch_preempt_resume, checked first for every SIGURG).
  *
  * The signal is installed with SA_RESTART | SA_ONSTACK and sent only to a
  * thread whose P is running a user goroutine, never to one parked in the
@@ -135,17 +139,18 @@ static bool pc_preemptible(uintptr_t pc)
 /* Runtime code calls libc through PLT stubs that live in the program's own
  * code, which is otherwise preemptible.  Stopped in such a stub, a
  * goroutine would resume on another thread in the middle of a runtime
- * function that may hold its M or P in registers.  A stub pushes nothing:
- * the word at sp is the return address into its caller, so refuse when it
- * points into code that may not be interrupted.  (For ordinary code the
- * word at sp is data; mistaking it only delays a preemption by 10 ms.) */
-static bool in_call_stub(uintptr_t sp)
+ * function that may hold its M or P in registers.  A stub saves nothing:
+ * the return address into its caller is still where the call put it (the
+ * word at sp on x86-64, lr on aarch64), so refuse when it points into code
+ * that may not be interrupted.  (For ordinary code that word is data or a
+ * stale lr; mistaking it only delays a preemption by 10 ms.) */
+static bool in_call_stub(void *ucp)
 {
-    uintptr_t ret = *(const uintptr_t *)sp;
+    uintptr_t ret = grt__arch_uc_ret(ucp);
     /* A goroutine's own function returns into the goexit stub (the first
      * frame, arch.h), which is runtime code; but a leaf function that
-     * spins without pushing anything keeps that word at sp for good, so
-     * it would never be preempted.  No PLT stub returns there. */
+     * spins without pushing anything keeps that return address for good,
+     * so it would never be preempted.  No PLT stub returns there. */
     if (ret == (uintptr_t)grt__goexit_stub)
         return false;
     if (__start_grt_text && ret >= (uintptr_t)__start_grt_text && ret < (uintptr_t)__stop_grt_text)
@@ -169,6 +174,10 @@ static void chain(int sig, siginfo_t *si, void *ucp)
 static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
 {
     int saved_errno = errno;
+    if (grt__arch_preempt_resume(ucp)) {
+        errno = saved_errno;
+        return;
+    }
     struct g *gp = grt__g;
     struct m *mp = gp ? gp->m : NULL;
     bool ours = false;
@@ -177,9 +186,13 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
         if (mp->locks == 0 && ld_relaxed(&gp->status) == G_RUNNING && mp->curg == gp &&
             !grt__debug.asyncpreemptoff) {
             uintptr_t pc = grt__arch_uc_pc(ucp), sp = grt__arch_uc_sp(ucp);
-            if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && pc_preemptible(pc) &&
-                !in_call_stub(sp))
-                grt__arch_preempt_inject(ucp);
+            /* The save area goes below sp: not if this handler itself runs
+             * there (the M has no signal stack, see signal.c). */
+            uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+            bool on_gstack = here >= gp->stack_lo && here < gp->stack_hi;
+            if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && !on_gstack &&
+                pc_preemptible(pc) && !in_call_stub(ucp))
+                (void)grt__arch_preempt_inject(ucp);
         }
     }
     if (!ours)
@@ -250,11 +263,19 @@ void grt__preempt_init(void)
         pre.stress_running = pthread_create(&pre.stress, NULL, stress_main, NULL) == 0;
 }
 
+/* Teardown, before the Ms are joined: no more preemption requests. */
 void grt__preempt_fini(void)
 {
     if (pre.stress_running)
         pthread_join(pre.stress, NULL);
     pre.stress_running = false;
+}
+
+/* Teardown, once every M is joined: the handler goes only then, since a
+ * goroutine finishing its run may still be on its way back from a
+ * preemption, which on aarch64 needs the handler (grt__arch_preempt_resume). */
+void grt__preempt_uninstall(void)
+{
     if (pre.installed)
         sigaction(SIGURG, &pre.old, NULL);
     pre.installed = false;

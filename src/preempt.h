@@ -17,10 +17,21 @@ void      grt__arch_preempt_init(void);
 uintptr_t grt__arch_uc_pc(void *ucp);
 uintptr_t grt__arch_uc_sp(void *ucp);
 uintptr_t grt__arch_uc_fp(void *ucp); /* frame pointer (rbp, x29): dumps */
+/* Where a PLT stub stopped at this context would return to: the word at sp
+ * on x86-64 (the call pushed it), lr on aarch64 (see in_call_stub). */
+uintptr_t grt__arch_uc_ret(void *ucp);
 /* Goroutine stack the trampoline needs below the interrupted sp. */
 size_t    grt__arch_preempt_stack_need(void);
-/* Rewrite the context so that it resumes in grt__async_preempt. */
-void      grt__arch_preempt_inject(void *ucp);
+/* Rewrite the context so that it resumes in grt__async_preempt.  False if
+ * the architecture cannot carry this context (the request then stays
+ * pending, as for any other unsafe point). */
+bool      grt__arch_preempt_inject(void *ucp);
+/* Called first for every SIGURG.  True if the signal belongs to a
+ * trampoline on its way back (aarch64 returns to the interrupted code
+ * through a signal of its own, see src/arch/aarch64/preempt_arch.c): the
+ * context was rewritten, or the trampoline will ask again; either way the
+ * signal is not the program's and not a preemption request. */
+bool      grt__arch_preempt_resume(void *ucp);
 
 /* Called by the trampoline with every register saved. */
 void grt__async_preempt_park(void);

@@ -126,6 +126,7 @@ static void teardown(void)
         if (!again)
             break;
     }
+    grt__preempt_uninstall();
     for (struct m *mp = grt__allm; mp;) {
         struct m *next = mp->alllink;
         if (!mp->abandoned)

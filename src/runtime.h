@@ -400,6 +400,7 @@ _Noreturn void grt__ctx_jump_exit(struct m *mp);
 void grt__preempt_signal(struct m *mp, struct g *gp);
 void grt__preempt_init(void);
 void grt__preempt_fini(void);
+void grt__preempt_uninstall(void);
 void grt__gopreempt_m(struct g *gp);
 void grt__schedtrace_tick(int64_t now);
 void grt__sysmon_wake(void);

@@ -122,7 +122,10 @@ static inline int test_listen_loopback(char *addr, size_t n)
 }
 
 /* Re-run this test binary as "<self> <mode>" with a timeout (seconds).
- * Captures stderr into buf (NUL-terminated) and returns the wait status. */
+ * Captures stderr into buf (NUL-terminated) and returns the wait status.
+ * GRT_TEST_EXEC_WRAPPER names a program to run it through (an emulator:
+ * scripts/check-aarch64.sh sets qemu-aarch64, since a binary run by
+ * qemu-user cannot exec another foreign binary without binfmt_misc). */
 static inline int test_subprocess(const char *mode, char *buf, size_t bufsz,
                                   int timeout_s, char *const extra_env[])
 {
@@ -144,7 +147,11 @@ static inline int test_subprocess(const char *mode, char *buf, size_t bufsz,
             _exit(126);
         self[k] = 0;
         alarm((unsigned)timeout_s);
-        execl(self, self, mode, (char *)NULL);
+        const char *wrap = getenv("GRT_TEST_EXEC_WRAPPER");
+        if (wrap && *wrap)
+            execl(wrap, wrap, self, mode, (char *)NULL);
+        else
+            execl(self, self, mode, (char *)NULL);
         _exit(127);
     }
     close(pfd[1]);

@@ -7,11 +7,13 @@
  * the flag gets to run (Go's TestPreemption).  With asyncpreemptoff=1 the
  * same program hangs (checked in a subprocess killed by a timeout), while a
  * loop that does reach a cooperative point (an uncontended grt_mutex) still
- * ends.
+ * ends.  A goroutine dump shows a preempted goroutine's stack through the
+ * trampoline into the loop that was interrupted.
  */
 #include "grt_test.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 
 static int flag;
 
@@ -42,6 +44,61 @@ static void setter(void *arg)
     grt_sleep(1000000);
     __atomic_store_n(&flag, 1, __ATOMIC_RELAXED);
     grt_waitgroup_done(wg);
+}
+
+/* For the dump: the same loop under a name of its own.  No call before
+ * the loop: on x86-64 a frame with a stale runtime address at sp would
+ * look like a PLT stub to the handler (preempt.c, in_call_stub). */
+static int dump_spinner_started;
+__attribute__((noinline)) static void dump_spinner(void *arg)
+{
+    grt_waitgroup *wg = arg;
+    __atomic_store_n(&dump_spinner_started, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&flag, __ATOMIC_RELAXED)) {
+    }
+    grt_waitgroup_done(wg);
+}
+
+/* With one P, once the spinner has started, the main goroutine runs again
+ * only after the spinner was preempted by signal.  Its stack trace then
+ * goes from the scheduler through the trampoline's frame record into the
+ * interrupted function. */
+static void dump_main(void *arg)
+{
+    (void)arg;
+    grt_waitgroup wg = GRT_WAITGROUP_INIT;
+    __atomic_store_n(&flag, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&dump_spinner_started, 0, __ATOMIC_RELAXED);
+    grt_waitgroup_add(&wg, 1);
+    CHECK_EQ(grt_go(dump_spinner, &wg), 0);
+    while (__atomic_load_n(&dump_spinner_started, __ATOMIC_ACQUIRE) == 0)
+        grt_yield();
+    int fd = memfd_create("dump", 0);
+    CHECK_GE(fd, 0);
+    CHECK_EQ(grt_dump(fd), 0);
+    off_t len = lseek(fd, 0, SEEK_CUR);
+    CHECK_GT(len, 0);
+    char *dump = calloc(1, (size_t)len + 1);
+    CHECK(dump != NULL);
+    CHECK_EQ(pread(fd, dump, (size_t)len, 0), len);
+    close(fd);
+    /* The spinner's block: from the header before its frame to the blank line. */
+    char *at = strstr(dump, "dump_spinner+");
+    if (at == NULL)
+        TEST_FAIL("no frame in dump_spinner in the dump:\n%s", dump);
+    char *sec = at;
+    while (sec > dump && !(sec[-1] == '\n' && !strncmp(sec, "goroutine ", 10)))
+        sec--;
+    char *e = strstr(at, "\n\n");
+    if (e)
+        *e = 0;
+    CHECK_STR_CONTAINS(sec, "[runnable, preempted]");
+    CHECK_STR_CONTAINS(sec, "grt__async_preempt+");
+    CHECK_STR_CONTAINS(sec, "dump_spinner+");
+    printf("dump of a goroutine preempted by signal:\n%s\n", sec);
+    free(dump);
+    __atomic_store_n(&flag, 1, __ATOMIC_RELAXED);
+    grt_waitgroup_wait(&wg);
 }
 
 struct args {
@@ -94,14 +151,12 @@ int main(int argc, char **argv)
      * interceptors; a loop with no calls never does, so no preemption. */
     TEST_SKIP("signal-based preemption cannot be observed under TSan");
 #endif
-#if !defined(__x86_64__)
-    TEST_SKIP("asynchronous preemption is implemented on x86-64 only");
-#endif
     /* 1. One spinner, then three sharing the one P with the setter. */
     struct args a1 = {spinner, 1};
     test_run(1, main_g, &a1);
     struct args a3 = {spinner, 3};
     test_run(1, main_g, &a3);
+    test_run(1, dump_main, NULL);
 
     /* 2. asyncpreemptoff=1: the call-free loop hangs (killed by alarm). */
     static char buf[8192];

@@ -108,9 +108,6 @@ int main(void)
      * so the pcs this test is about are never seen by the handler. */
     TEST_SKIP("signal-based preemption cannot be observed under TSan");
 #endif
-#if !defined(__x86_64__)
-    TEST_SKIP("asynchronous preemption is implemented on x86-64 only");
-#endif
     setenv("GRT_DEBUG", "preemptstress=50", 1);
     test_run(1, main_g, NULL);
     memset(ops, 0, sizeof ops);

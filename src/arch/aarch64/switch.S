@@ -120,4 +120,65 @@ grt__goexit_stub:
     brk #0
     .size grt__goexit_stub, .-grt__goexit_stub
 
+/* Asynchronous preemption (preempt_arch.c has the whole scheme).  The
+ * SIGURG handler copied the interrupted state into a save area below the
+ * interrupted sp and made the goroutine continue here, with sp and x29 at
+ * the area.  The area starts with the frame record {interrupted x29,
+ * interrupted pc}, so frame-pointer walkers go from the scheduler's frames
+ * through this one into the interrupted function.  We let the scheduler
+ * run others; when resumed (perhaps on another thread) we send SIGURG to
+ * our own thread, and its handler, finding the pc at
+ * grt__async_preempt_resume_pc, rewrites the signal frame with the saved
+ * state: rt_sigreturn then puts back x0-x30, sp, pc, NZCV, FPSR, FPCR and
+ * the vector registers at once, without a register to jump through.
+ *
+ * Area offsets (struct area, checked there): */
+#define AREA_PC 8
+#define AREA_X  16
+#define AREA_SP 264
+
+/* CFI: every rule is an address relative to sp, which does not move in
+ * this function.  The caller's sp (the CFA) is the saved sp; its x0-x29
+ * are in the area; the return column (x30) is given the interrupted pc,
+ * which makes unwinders show the interrupted instruction exactly
+ * (.cfi_signal_frame: it is not a return address).  The interrupted lr
+ * itself cannot be described as well: a DWARF unwinder therefore loses the
+ * caller of an interrupted leaf function, as a frame-pointer walk does.
+ * Offsets are written as two-byte SLEB128 (values below 8192). */
+.macro CFI_CFA_AT_SP off
+    .cfi_escape 0x0f, 4, 0x8f, ((\off) & 0x7f) | 0x80, (\off) >> 7, 0x06
+.endm
+.macro CFI_REG_AT_SP reg, off
+    .cfi_escape 0x10, \reg, 3, 0x8f, ((\off) & 0x7f) | 0x80, (\off) >> 7
+.endm
+
+    .text
+    .globl grt__async_preempt
+    .hidden grt__async_preempt
+    .type grt__async_preempt, %function
+    .p2align 4
+grt__async_preempt:
+    .cfi_startproc
+    .cfi_signal_frame
+    CFI_CFA_AT_SP AREA_SP   /* DW_CFA_def_cfa_expression: *(sp + AREA_SP) */
+    .irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29
+    CFI_REG_AT_SP \r, AREA_X + 8 * \r
+    .endr
+    CFI_REG_AT_SP 30, AREA_PC
+    bl grt__async_preempt_park
+1:  mov x0, sp
+    bl grt__async_preempt_arm   /* x0 = pid, x1 = tid */
+    mov x2, #23                 /* SIGURG */
+    mov x8, #131                /* __NR_tgkill */
+    svc #0
+    /* The handler resumes the goroutine here, on the way out of tgkill. */
+    .globl grt__async_preempt_resume_pc
+    .hidden grt__async_preempt_resume_pc
+grt__async_preempt_resume_pc:
+    mov x0, sp
+    bl grt__async_preempt_retry /* not delivered here: see why, ask again */
+    b 1b
+    .cfi_endproc
+    .size grt__async_preempt, .-grt__async_preempt
+
     .section .note.GNU-stack,"",%progbits

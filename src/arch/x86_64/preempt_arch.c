@@ -63,6 +63,14 @@ uintptr_t grt__arch_uc_fp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
 }
 
+/* A PLT stub pushes nothing: the word at sp is its caller's return
+ * address (preempt.c, in_call_stub).  preempt.c checked that sp lies in
+ * the goroutine's stack. */
+uintptr_t grt__arch_uc_ret(void *ucp)
+{
+    return *(const uintptr_t *)grt__arch_uc_sp(ucp);
+}
+
 /* Bytes of goroutine stack the trampoline needs below the interrupted sp:
  * red zone, return address, rbp, flags and 14 registers, the save area
  * and alignment, and the scheduler call it makes (mcall saves on this
@@ -74,7 +82,7 @@ size_t grt__arch_preempt_stack_need(void)
 
 /* Make the interrupted code call grt__async_preempt: push its pc below the
  * red zone, as if it had executed a call there. */
-void grt__arch_preempt_inject(void *ucp)
+bool grt__arch_preempt_inject(void *ucp)
 {
     ucontext_t *uc = ucp;
     greg_t *r = uc->uc_mcontext.gregs;
@@ -82,4 +90,12 @@ void grt__arch_preempt_inject(void *ucp)
     *(uintptr_t *)sp = (uintptr_t)r[REG_RIP];
     r[REG_RSP] = (greg_t)sp;
     r[REG_RIP] = (greg_t)(uintptr_t)grt__async_preempt;
+    return true;
+}
+
+/* The trampoline returns by itself (ret $128): no signal of its own. */
+bool grt__arch_preempt_resume(void *ucp)
+{
+    (void)ucp;
+    return false;
 }
