@@ -117,10 +117,27 @@ static int phdr_visit(struct dl_phdr_info *info, size_t size, void *data)
         struct range r = {info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
         if (unsafe && pre.nbad < MAX_RANGES)
             pre.bad[pre.nbad++] = r;
-        else if (!unsafe && pre.ngood < MAX_RANGES)
-            pre.good[pre.ngood++] = r;
+        else if (!unsafe && (ph->p_flags & PF_R) && pre.ngood < MAX_RANGES)
+            pre.good[pre.ngood++] = r; /* readable: in_call_stub reads its code */
     }
     return 0;
+}
+
+/* Runtime code calls libc through PLT stubs that live in the program's own
+ * code, which is otherwise preemptible.  Stopped in such a stub, a
+ * goroutine would resume on another thread in the middle of a runtime
+ * function that may hold its M or P in registers.  So no goroutine is
+ * preempted at an instruction that PLT code is made of (the architecture
+ * knows them).  Telling a stub called by the runtime from one called by
+ * user code would need the return address, and that cannot be found: the
+ * word at sp (x86-64) or lr (aarch64) is the caller's return address only
+ * inside a stub; elsewhere it may be a stale one into the runtime, held
+ * for good by a leaf function that spins (a callback that grt_once_do
+ * calls, say), which would then never be preempted.  Refusing every stub
+ * instruction costs a 10 ms delay when the signal lands on one. */
+static bool in_call_stub(uintptr_t pc, uintptr_t hi)
+{
+    return pc + 4 > hi || grt__arch_insn_in_stub(pc);
 }
 
 static bool pc_preemptible(uintptr_t pc)
@@ -132,33 +149,8 @@ static bool pc_preemptible(uintptr_t pc)
             return false;
     for (int i = 0; i < pre.ngood; i++)
         if (pc >= pre.good[i].lo && pc < pre.good[i].hi)
-            return true;
+            return !in_call_stub(pc, pre.good[i].hi);
     return false; /* unknown code (JIT, a library loaded later): leave it */
-}
-
-/* Runtime code calls libc through PLT stubs that live in the program's own
- * code, which is otherwise preemptible.  Stopped in such a stub, a
- * goroutine would resume on another thread in the middle of a runtime
- * function that may hold its M or P in registers.  A stub saves nothing:
- * the return address into its caller is still where the call put it (the
- * word at sp on x86-64, lr on aarch64), so refuse when it points into code
- * that may not be interrupted.  (For ordinary code that word is data or a
- * stale lr; mistaking it only delays a preemption by 10 ms.) */
-static bool in_call_stub(void *ucp)
-{
-    uintptr_t ret = grt__arch_uc_ret(ucp);
-    /* A goroutine's own function returns into the goexit stub (the first
-     * frame, arch.h), which is runtime code; but a leaf function that
-     * spins without pushing anything keeps that return address for good,
-     * so it would never be preempted.  No PLT stub returns there. */
-    if (ret == (uintptr_t)grt__goexit_stub)
-        return false;
-    if (__start_grt_text && ret >= (uintptr_t)__start_grt_text && ret < (uintptr_t)__stop_grt_text)
-        return true;
-    for (int i = 0; i < pre.nbad; i++)
-        if (ret >= pre.bad[i].lo && ret < pre.bad[i].hi)
-            return true;
-    return false;
 }
 
 static void chain(int sig, siginfo_t *si, void *ucp)
@@ -191,7 +183,7 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
             uintptr_t here = (uintptr_t)__builtin_frame_address(0);
             bool on_gstack = here >= gp->stack_lo && here < gp->stack_hi;
             if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && !on_gstack &&
-                pc_preemptible(pc) && !in_call_stub(ucp))
+                pc_preemptible(pc))
                 (void)grt__arch_preempt_inject(ucp);
         }
     }

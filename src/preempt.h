@@ -17,9 +17,9 @@ void      grt__arch_preempt_init(void);
 uintptr_t grt__arch_uc_pc(void *ucp);
 uintptr_t grt__arch_uc_sp(void *ucp);
 uintptr_t grt__arch_uc_fp(void *ucp); /* frame pointer (rbp, x29): dumps */
-/* Where a PLT stub stopped at this context would return to: the word at sp
- * on x86-64 (the call pushed it), lr on aarch64 (see in_call_stub). */
-uintptr_t grt__arch_uc_ret(void *ucp);
+/* Whether the instruction at pc (readable, 4 bytes at least) is one that
+ * PLT stubs and linker veneers are made of (see in_call_stub). */
+bool      grt__arch_insn_in_stub(uintptr_t pc);
 /* Goroutine stack the trampoline needs below the interrupted sp. */
 size_t    grt__arch_preempt_stack_need(void);
 /* Rewrite the context so that it resumes in grt__async_preempt.  False if

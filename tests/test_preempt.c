@@ -46,9 +46,7 @@ static void setter(void *arg)
     grt_waitgroup_done(wg);
 }
 
-/* For the dump: the same loop under a name of its own.  No call before
- * the loop: on x86-64 a frame with a stale runtime address at sp would
- * look like a PLT stub to the handler (preempt.c, in_call_stub). */
+/* For the dump: the same loop under a name of its own. */
 static int dump_spinner_started;
 __attribute__((noinline)) static void dump_spinner(void *arg)
 {
@@ -99,6 +97,38 @@ static void dump_main(void *arg)
     free(dump);
     __atomic_store_n(&flag, 1, __ATOMIC_RELAXED);
     grt_waitgroup_wait(&wg);
+}
+
+/* A leaf that spins on *arg without a frame of its own, so its return
+ * address stays where its caller put it (the word at sp, or lr) for as
+ * long as it spins.  Called by grt_once_do, that is an address inside
+ * libgrt: the handler must not take it for a PLT stub called by the
+ * runtime (preempt.c, in_call_stub), or this loop is never preempted. */
+void leaf_spin(void *arg);
+#if defined(__x86_64__)
+__asm__(".text\n.globl leaf_spin\n.type leaf_spin, @function\nleaf_spin:\n"
+        "1: movl (%rdi), %eax\n testl %eax, %eax\n je 1b\n ret\n"
+        ".size leaf_spin, .-leaf_spin\n");
+#elif defined(__aarch64__)
+__asm__(".text\n.globl leaf_spin\n.type leaf_spin, %function\nleaf_spin:\n"
+        "1: ldr w1, [x0]\n cbz w1, 1b\n ret\n"
+        ".size leaf_spin, .-leaf_spin\n");
+#endif
+
+static void once_main(void *arg)
+{
+    (void)arg;
+    grt_waitgroup wg = GRT_WAITGROUP_INIT;
+    grt_once once = GRT_ONCE_INIT;
+    __atomic_store_n(&flag, 0, __ATOMIC_RELAXED);
+    grt_waitgroup_add(&wg, 1);
+    CHECK_EQ(grt_go(setter, &wg), 0);
+    int64_t t0 = grt_now();
+    CHECK_EQ(grt_once_do(&once, leaf_spin, &flag), 0); /* spins until the setter runs */
+    grt_waitgroup_wait(&wg);
+    int64_t dt = grt_now() - t0;
+    CHECK_LT(dt, 5000000000LL);
+    printf("leaf spinning under grt_once_do: preempted, ended after %.1f ms\n", (double)dt / 1e6);
 }
 
 struct args {
@@ -157,6 +187,7 @@ int main(int argc, char **argv)
     struct args a3 = {spinner, 3};
     test_run(1, main_g, &a3);
     test_run(1, dump_main, NULL);
+    test_run(1, once_main, NULL);
 
     /* 2. asyncpreemptoff=1: the call-free loop hangs (killed by alarm). */
     static char buf[8192];

@@ -189,12 +189,21 @@ uintptr_t grt__arch_uc_fp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.regs[29];
 }
 
-/* A PLT stub (or a linker veneer) saves nothing and keeps its caller's
- * return address in lr (preempt.c, in_call_stub). */
-uintptr_t grt__arch_uc_ret(void *ucp)
+/* The instructions of PLT entries and linker veneers (preempt.c,
+ * in_call_stub), which work in the intra-procedure-call registers x16 and
+ * x17: adrp x16; ldr x17, [x16, #off]; add x16, x16, #off; br x17, the
+ * .plt0 header's stp x16, x30, [sp, #-16]!, and bti c where BTI is on.
+ * Compilers seldom use x16/x17 this way; when they do, refusing only puts
+ * the preemption off to sysmon's next request. */
+bool grt__arch_insn_in_stub(uintptr_t pc)
 {
-    ucontext_t *uc = ucp;
-    return (uintptr_t)uc->uc_mcontext.regs[30];
+    uint32_t i = *(const uint32_t *)pc;
+    return (i & 0x9f00001fu) == 0x90000010u || /* adrp x16, page */
+           (i & 0xffc003ffu) == 0xf9400211u || /* ldr x17, [x16, #imm] */
+           (i & 0xffc003ffu) == 0x91000210u || /* add x16, x16, #imm */
+           i == 0xd61f0220u ||                 /* br x17 */
+           i == 0xa9bf7bf0u ||                 /* stp x16, x30, [sp, #-16]! */
+           i == 0xd503245fu;                   /* bti c */
 }
 
 /* The save area with the largest SVE payload we carry, and the scheduler

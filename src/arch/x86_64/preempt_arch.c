@@ -63,12 +63,23 @@ uintptr_t grt__arch_uc_fp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
 }
 
-/* A PLT stub pushes nothing: the word at sp is its caller's return
- * address (preempt.c, in_call_stub).  preempt.c checked that sp lies in
- * the goroutine's stack. */
-uintptr_t grt__arch_uc_ret(void *ucp)
+/* The instructions of PLT code (preempt.c, in_call_stub), from the
+ * layouts binutils and lld emit: endbr64; jmp *GOT(%rip), with or without
+ * the bnd prefix (.plt.sec, .plt.got, non-lazy .plt); push $n and
+ * jmp rel32, with or without bnd (lazy .plt entries); push *GOT+8(%rip)
+ * (.plt0).  Ordinary code uses some of these too (a long jmp, an endbr64 at
+ * every function entry under -fcf-protection); refusing there only puts
+ * the preemption off to sysmon's next request, 10 ms later. */
+bool grt__arch_insn_in_stub(uintptr_t pc)
 {
-    return *(const uintptr_t *)grt__arch_uc_sp(ucp);
+    const uint8_t *b = (const uint8_t *)pc;
+    if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+        return true; /* endbr64 */
+    if (b[0] == 0xf2)
+        b++; /* bnd */
+    if (b[0] == 0xff && (b[1] == 0x25 || b[1] == 0x35))
+        return true; /* jmp *disp(%rip), push *disp(%rip) */
+    return b[0] == 0x68 || b[0] == 0xe9; /* push imm32, jmp rel32 */
 }
 
 /* Bytes of goroutine stack the trampoline needs below the interrupted sp:
