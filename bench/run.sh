@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [row ...]     rows: floor spawn yield pingpong skynet mutex
 #                              sleep memory http parallel idle (default: all)
-#   RUNS=N       runs per program, C and Go alternating (default 5)
+#   RUNS=N       runs per program, C and Go alternating (default 7)
 #   QUICK=1      smoke run: RUNS=1, GRT_BENCH_SCALE=0.1, DURATION=1s
 #   DURATION=5s  wrk duration for http
 #   BENCH_TIMEOUT=300  seconds before one program run is killed
@@ -31,7 +31,7 @@ if [ "${QUICK:-0}" = 1 ]; then
   DURATION=${DURATION:-1s}
   export GRT_BENCH_SCALE=${GRT_BENCH_SCALE:-0.1}
 fi
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 DURATION=${DURATION:-5s}
 TIMEOUT=${BENCH_TIMEOUT:-300}
 MEM_COUNTS=${MEM_COUNTS:-10000 100000 1000000}
