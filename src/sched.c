@@ -407,7 +407,7 @@ static struct g *steal_work(struct p *pp)
     enum { STEAL_TRIES = 4 };
     for (int i = 0; i < STEAL_TRIES; i++) {
         bool last = i == STEAL_TRIES - 1;
-        int32_t n = grt__gomaxprocs;
+        int32_t n = ld_acquire(&grt__gomaxprocs); /* pairs with procresize */
         uint32_t pos = grt__fastrandn((uint32_t)n);
         uint32_t inc = grt__steal_stride((uint32_t)grt__fastrand());
         for (int32_t k = 0; k < n; k++, pos = (pos + inc) % (uint32_t)n) {
@@ -444,7 +444,10 @@ static struct g *steal_work(struct p *pp)
  * queue once more.  Returns a P that has work, or NULL. */
 static struct p *check_runqs_no_p(void)
 {
-    for (int32_t i = 0; i < grt__gomaxprocs; i++) {
+    /* No P and no lock: the count may change under us.  acquire: pairs
+     * with procresize's release, so allp[i] for i < np is published. */
+    int32_t np = ld_acquire(&grt__gomaxprocs);
+    for (int32_t i = 0; i < np; i++) {
         struct p *p2 = grt__allp[i];
         if (!grt__runq_empty(p2)) {
             grt__lock(&grt__sched.lock);
@@ -518,7 +521,7 @@ top:;
         }
     }
     /* 4. Steal, within the spinning bound. */
-    int32_t busy = grt__gomaxprocs - (int32_t)ld_relaxed(&grt__sched.npidle);
+    int32_t busy = ld_relaxed(&grt__gomaxprocs) - (int32_t)ld_relaxed(&grt__sched.npidle);
     if (mp->spinning || 2 * (int32_t)ld_relaxed(&grt__sched.nmspinning) < busy) {
         if (!mp->spinning) {
             mp->spinning = true;

@@ -274,7 +274,8 @@ void grt__timers_forget(struct p *pp)
 int64_t grt__timers_next(void)
 {
     int64_t next = 0;
-    for (int32_t i = 0; i < grt__gomaxprocs; i++) {
+    int32_t np = ld_acquire(&grt__gomaxprocs); /* pairs with procresize: allp[i < np] published */
+    for (int32_t i = 0; i < np; i++) {
         int64_t w = ld_relaxed(&grt__allp[i]->timer0_when);
         if (w != 0 && (next == 0 || w < next))
             next = w;

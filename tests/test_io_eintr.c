@@ -120,8 +120,8 @@ static void acceptor(void *arg)
     int lfd = (int)(intptr_t)arg;
     for (;;) {
         int fd = grt_accept(lfd, NULL, NULL);
-        if (fd == -ECANCELED)
-            return;
+        if (fd == -ECANCELED || fd == -EBADF)
+            return; /* closed while waiting, or before this call */
         CHECK_GE(fd, 0);
         CHECK_EQ(grt_go(echo_server, (void *)(intptr_t)fd), 0);
     }

@@ -96,7 +96,9 @@ static void acceptor(void *arg)
     int lfd = (int)(intptr_t)arg;
     for (;;) {
         int fd = grt_accept(lfd, NULL, NULL);
-        if (fd == -ECANCELED)
+        /* grt_close(lfd) wakes an accept in progress (-ECANCELED); if it
+         * came between two accepts, the descriptor is gone (-EBADF). */
+        if (fd == -ECANCELED || fd == -EBADF)
             return;
         if (fd == -EMFILE || fd == -ENFILE) {
             atomic_fetch_add(&emfiles, 1);

@@ -72,8 +72,8 @@ static void acceptor(void *p)
     acc_arg *a = p;
     for (;;) {
         int fd = grt_accept(a->lfd, NULL, NULL);
-        if (fd == -ECANCELED)
-            return;
+        if (fd == -ECANCELED || fd == -EBADF)
+            return; /* closed while waiting, or before this call */
         CHECK_GE(fd, 0);
         atomic_fetch_add(&accepted_by[a->id], 1);
         CHECK_EQ(grt_go(serve_one, (void *)(intptr_t)fd), 0);
