@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "grt.h"
+#include "arch.h"
 #include "atomic.h"
 
 /* ------------------------------------------------------------------ */
@@ -353,13 +354,20 @@ extern struct g    *grt__allg;     /* every G ever allocated, via alllink */
  * scheduling, or NULL on a thread grt did not create.  The TLS model is
  * initial-exec, so the address never needs recomputing after a switch. */
 extern __thread struct g *grt__g __attribute__((tls_model("initial-exec")));
+/* Where the architecture's compiler may keep a thread-local address across
+ * a call (aarch64), arch.h gives the slot afresh at every use: the
+ * goroutine may be on another thread after the call (see there). */
+#ifdef GRT_ARCH_G_SLOT
+static inline struct g *getg(void) { return *grt__arch_g_slot(); }
+#else
 static inline struct g *getg(void) { return grt__g; }
+#endif
 static inline bool on_g0(struct g *gp) { return gp && gp->m && gp == gp->m->g0; }
 /* The user goroutine running on this thread, or NULL on g0 and on threads
  * grt did not create: where NULL, calls that would park return -EPERM. */
 static inline struct g *grt__curg(void)
 {
-    struct g *gp = grt__g;
+    struct g *gp = getg();
     return (gp && gp->m && gp != gp->m->g0) ? gp : NULL;
 }
 

@@ -32,4 +32,23 @@ static inline uintptr_t grt__ctx_fp(void *sp) { return ((uintptr_t *)sp)[10]; }
 
 static inline void grt__cpu_relax(void) { __asm__ __volatile__("yield" ::: "memory"); }
 
+/* The running thread's grt__g slot (runtime.h, getg).  A goroutine may park
+ * inside a runtime function and go on on another thread.  GCC reads
+ * tpidr_el0 once per function and keeps the thread-local address in a
+ * callee-saved register across calls, so after such a park it would read
+ * the old thread's grt__g (seen: grt_mutex_lock reading another M's g after
+ * grt__semacquire, a fault under qemu).  So the thread pointer is read at
+ * every use, in a volatile asm that calls and memory accesses cannot cross;
+ * the slot's offset from it is the same on every thread (initial-exec TLS)
+ * and may be kept. */
+#define GRT_ARCH_G_SLOT 1
+struct g;
+static inline struct g **grt__arch_g_slot(void)
+{
+    uintptr_t off, tp;
+    __asm__("adrp %0, :gottprel:grt__g\n\tldr %0, [%0, #:gottprel_lo12:grt__g]" : "=r"(off));
+    __asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp) : : "memory");
+    return (struct g **)(tp + off);
+}
+
 #endif
