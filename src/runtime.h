@@ -351,8 +351,8 @@ extern grt__mutex   grt__allg_lock;
 extern struct g    *grt__allg;     /* every G ever allocated, via alllink */
 
 /* The current G of this thread: the goroutine running, or the M's g0 while
- * scheduling, or NULL on a thread grt did not create.  The TLS model is
- * initial-exec, so the address never needs recomputing after a switch. */
+ * scheduling, or NULL on a thread grt did not create.  Initial-exec TLS:
+ * the slot sits at the same offset from every thread's thread pointer. */
 extern __thread struct g *grt__g __attribute__((tls_model("initial-exec")));
 /* Where the architecture's compiler may keep a thread-local address across
  * a call (aarch64), arch.h gives the slot afresh at every use: the

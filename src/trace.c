@@ -193,18 +193,25 @@ static double tick_scale(void)
 /* Writing the file (file_lock held)                                   */
 /* ------------------------------------------------------------------ */
 
-static void out_flush(void)
+static bool write_all(int fd, const void *buf, size_t len)
 {
-    size_t off = 0;
-    while (off < tr.fmtlen && !tr.failed) {
-        ssize_t w = write(tr.fd, tr.fmt + off, tr.fmtlen - off);
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            tr.failed = true;
-        else
-            off += (size_t)w;
+            return false;
+        p += w;
+        len -= (size_t)w;
     }
+    return true;
+}
+
+static void out_flush(void)
+{
+    if (!tr.failed && !write_all(tr.fd, tr.fmt, tr.fmtlen))
+        tr.failed = true;
     tr.fmtlen = 0;
 }
 
@@ -403,21 +410,6 @@ static void out_chunk(struct chunk *b)
         }
     }
     b->n = 0;
-}
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        len -= (size_t)w;
-    }
-    return true;
 }
 
 /* Writer thread only (and trace_close after it has been joined). */

@@ -223,6 +223,12 @@ static const char *round_loops(const uint64_t *vpat, uint64_t *gpat, struct zpat
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 
+/* The end of every check loop below: count down in x1 and go round again;
+ * x2 = 0 when the count ran out, 1 when a check branched to 2 (a register
+ * that lost its value). */
+#define CHECK_LOOP_END \
+    "sub x1, x1, #1\n\tcbnz x1, 1b\n\tmov x2, #0\n\tb 3f\n2:\n\tmov x2, #1\n3:\n\t"
+
 /* gpat: patterns for x4-x30 in words 0-26, then what the loop keeps. */
 enum { G_NZCV = 27, G_FPSR, G_FPCR, G_SP, G_X29, G_FPCR0, G_FPSR0, GPAT_WORDS = 40 };
 #define VPAT_WORDS 64
@@ -320,13 +326,7 @@ __attribute__((noinline)) static long gpr_loop(uint64_t *pat, long n)
         "mrs x2, fpsr\n\tldr x3, [x0, #224]\n\teor x2, x2, x3\n\tcbnz x2, 2f\n\t"
         "mrs x2, fpcr\n\tldr x3, [x0, #232]\n\teor x2, x2, x3\n\tcbnz x2, 2f\n\t"
         "mov x2, sp\n\tldr x3, [x0, #240]\n\teor x2, x2, x3\n\tcbnz x2, 2f\n\t"
-        "sub x1, x1, #1\n\t"
-        "cbnz x1, 1b\n\t"
-        "mov x2, #0\n\t"
-        "b 3f\n"
-        "2:\n\t"
-        "mov x2, #1\n"
-        "3:\n\t"
+        CHECK_LOOP_END
         "ldr x29, [x0, #248]\n\t"
         "ldr x3, [x0, #256]\n\t"
         "msr fpcr, x3\n\t"
@@ -442,13 +442,7 @@ __attribute__((noinline)) static long simd_loop(const uint64_t *pat, long n)
         "mov x2, v30.d[1]\n\tldr x3, [x0, #488]\n\teor x2, x2, x3\n\tcbnz x2, 2f\n\t"
         "mov x2, v31.d[0]\n\tldr x3, [x0, #496]\n\teor x2, x2, x3\n\tcbnz x2, 2f\n\t"
         "mov x2, v31.d[1]\n\tldr x3, [x0, #504]\n\teor x2, x2, x3\n\tcbnz x2, 2f\n\t"
-        "sub x1, x1, #1\n\t"
-        "cbnz x1, 1b\n\t"
-        "mov x2, #0\n\t"
-        "b 3f\n"
-        "2:\n\t"
-        "mov x2, #1\n"
-        "3:\n\t"
+        CHECK_LOOP_END
         : "=&r"(bad), "+r"(cnt)
         : "r"(p)
         : "x3", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "memory");
@@ -616,13 +610,7 @@ __attribute__((noinline)) static long sve_loop(struct zpat *zp, long n)
         "ldr p13, [x4, #12, mul vl]\n\teor p14.b, p7/z, p12.b, p13.b\n\tptest p7, p14.b\n\tb.any 2f\n\t"
         "ldr p13, [x4, #15, mul vl]\n\teor p14.b, p7/z, p15.b, p13.b\n\tptest p7, p14.b\n\tb.any 2f\n\t"
         "rdffr p14.b\n\tldr p13, [x4, #14, mul vl]\n\teor p14.b, p7/z, p14.b, p13.b\n\tptest p7, p14.b\n\tb.any 2f\n\t"
-        "sub x1, x1, #1\n\t"
-        "cbnz x1, 1b\n\t"
-        "mov x2, #0\n\t"
-        "b 3f\n"
-        "2:\n\t"
-        "mov x2, #1\n"
-        "3:\n\t"
+        CHECK_LOOP_END
         : "=&r"(bad), "+r"(cnt)
         : "r"(z), "r"(pp), "r"(flen)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15", "ffr", "cc", "memory");

@@ -457,7 +457,7 @@ struct grt__resume_ids grt__async_preempt_arm(struct area *ar);
 struct grt__resume_ids grt__async_preempt_arm(struct area *ar)
 {
     resume_area = ar;
-    struct m *mp = grt__g->m;
+    struct m *mp = getg()->m;
     return (struct grt__resume_ids){(long)getpid(), mp->tid ? (long)mp->tid : (long)syscall(SYS_gettid)};
 }
 
