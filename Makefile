@@ -9,7 +9,7 @@ PREFIX ?= /usr/local
 CTEST  := ctest --output-on-failure -j$(JOBS)
 
 .PHONY: all deps build demo test test-normal test-small test-asan test-tsan test-install \
-        bench install clean
+        test-sections bench install clean
 
 all: build
 
@@ -27,7 +27,7 @@ demo: build
 
 # Each pass is its own build directory; each test program runs in its own
 # process under CTest with a timeout.
-test: test-normal test-small test-asan test-tsan test-install
+test: test-normal test-small test-asan test-tsan test-install test-sections
 	@echo "grt: all test passes succeeded"
 
 test-normal: build
@@ -55,6 +55,16 @@ test-tsan: deps
 test-install: build
 	scripts/check-install.sh build
 
+# Preemption must not depend on how grt is compiled: with every function in
+# a section of its own and link-time optimisation, the runtime's code must
+# still be all in grt_text (test_grt_text) and the preemption tests pass.
+test-sections: deps
+	cmake -S . -B build-sections -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DCMAKE_C_FLAGS="-ffunction-sections -fdata-sections -flto=auto" \
+	      -DGRT_BUILD_BENCH=OFF -DGRT_BUILD_EXAMPLES=OFF
+	cmake --build build-sections -j$(JOBS)
+	cd build-sections && $(CTEST) -R 'grt_text|preempt'
+
 bench:
 	bench/run.sh
 
@@ -62,4 +72,4 @@ install: build
 	cmake --install build --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-small build-asan build-tsan build-bench
+	rm -rf build build-small build-asan build-tsan build-sections build-bench
