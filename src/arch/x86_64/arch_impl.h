@@ -38,7 +38,7 @@ static inline void grt__cpu_relax(void) { __asm__ __volatile__("pause" ::: "memo
 static inline bool grt__arch_counter_usable(void)
 {
     unsigned a, b, c, d;
-    if (__get_cpuid_max(0x80000000, NULL) < 0x80000007)
+    if ((unsigned)__get_cpuid_max(0x80000000, NULL) < 0x80000007u)
         return false;
     __cpuid(0x80000007, a, b, c, d);
     return (d >> 8) & 1;
