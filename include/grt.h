@@ -21,11 +21,12 @@
  *   - Structs the caller allocates (grt_config, grt_attr, grt_stats) end
  *     in reserved space, so that later versions can add fields without
  *     changing their size: a program built against an older grt.h keeps
- *     working with a newer library.  The rule for callers: zero-initialise
- *     the whole struct (= {0}, designated or positional initialisers, or
- *     memset), never only some fields, and never touch reserved_.  The rule
- *     for grt: a new field takes the place of reserved space (the size
- *     stays; the library checks it), and its 0 means the old behaviour.
+ *     working with a newer library.  The rule for callers: initialise the
+ *     struct as a whole (= {0}, or a designated or positional initialiser,
+ *     whose missing members are zero, or memset to 0), never field by field
+ *     on uninitialised memory, and never touch reserved_.  The rule for
+ *     grt: a new field takes the place of reserved space (the size stays;
+ *     the library checks it), and its 0 means the old behaviour.
  *
  * Availability: everything declared here is implemented on Linux x86-64
  * and aarch64, asynchronous preemption included.
