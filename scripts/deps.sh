@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what building and testing grt needs, from Debian's packages, when
-# it is missing.  Usage: scripts/deps.sh [build|bench]
+# it is missing.  Usage: scripts/deps.sh [build|bench|fuzz]
 set -euo pipefail
 want=(cmake:cmake gcc:gcc make:make python3:python3 pkg-config:pkg-config)
 if [ "${1:-build}" = bench ]; then
@@ -17,6 +17,16 @@ if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=thread -o /dev/null 
 fi
 if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=address,undefined -o /dev/null - 2>/dev/null; then
   missing+=(libasan8 libubsan1)
+fi
+# The libFuzzer build (make fuzz / test-fuzz): clang with its sanitizer and
+# libFuzzer runtimes, and llvm-symbolizer for readable reports.
+if [ "${1:-build}" = fuzz ]; then
+  command -v clang-14 >/dev/null 2>&1 || missing+=(clang-14)
+  if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
+       clang-14 -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+    missing+=(libclang-rt-14-dev)
+  fi
+  command -v llvm-symbolizer-14 >/dev/null 2>&1 || missing+=(llvm-14)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "grt: installing missing packages: ${missing[*]}"
