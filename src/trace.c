@@ -114,7 +114,7 @@ static bool tsc_invariant(void)
 {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
-    if (__get_cpuid_max(0x80000000, NULL) < 0x80000007)
+    if ((unsigned)__get_cpuid_max(0x80000000, NULL) < 0x80000007u) /* int in clang's cpuid.h */
         return false;
     __cpuid(0x80000007, a, b, c, d);
     return (d >> 8) & 1;
