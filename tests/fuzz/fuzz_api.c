@@ -1058,6 +1058,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     signal(SIGPIPE, SIG_IGN); /* writes to a closed peer return -EPIPE */
+    /* clang links the ASan runtime and libFuzzer's callbacks into the
+     * executable, where preempt.c cannot tell them from the program's own
+     * code: a SIGURG landing in a sanitizer or coverage call made by the
+     * runtime would preempt the runtime itself (seen as ASan's "starting
+     * fiber switch while in fiber switch").  So asynchronous preemption is
+     * off here unless GRT_DEBUG says otherwise; the preemption tests cover
+     * it in the gcc sanitizer builds, where those runtimes are libraries. */
+    setenv("GRT_DEBUG", "asyncpreemptoff=1", 0);
     return 0;
 }
 
