@@ -330,7 +330,9 @@ static void job_run(void *arg)
             ssize_t w = grt_write(j->fd, scratch, n);
             if (w <= 0)
                 break;
-            EXPECT((size_t)w == n, "grt_write wrote %zd of %zu without an error", w, n);
+            EXPECT((size_t)w <= n, "grt_write wrote %zd of %zu", w, n);
+            if ((size_t)w < n)
+                break; /* an error or deadline stopped it part way */
             left -= w;
         }
         break;
@@ -772,7 +774,7 @@ static void op_fd_io(struct fz *st)
     case 0:
         memset(buf, 'm', n);
         got = grt_write(fd, buf, n);
-        EXPECT(got == (ssize_t)n || got < 0, "grt_write: %zd of %zu", got, n);
+        EXPECT(got <= (ssize_t)n, "grt_write: %zd of %zu", got, n); /* short: a deadline or error */
         break;
     case 1:
         got = grt_read(fd, buf, n);
