@@ -55,9 +55,14 @@ enum fault { F_NONE, F_CLIENT_RESET, F_SERVER_RESET, F_SLOW_CLIENT, F_SLOW_SERVE
 
 static struct {
     int64_t conns, clean, bytes_sent, bytes_back, timeouts, resets, emfile, slow, dial_err;
-    int64_t pipe_values, pipe_timeouts, timer_fires, ticks, funcs;
-    int64_t progress; /* bumped by every finished unit of work (the watchdog reads it) */
+    int64_t pipe_values, pipe_timeouts, timer_fires, ticks, funcs, emfile_accept;
+    /* Bumped by every finished connection, pipeline round and timer wait;
+     * the watchdog wants each to move. */
+    int64_t progress[3];
 } cnt;
+
+enum { P_CONN, P_PIPE, P_TIMER };
+static const char *const progress_name[] = {"connections", "pipelines", "timers"};
 
 static volatile int stopping; /* set once by main when time is up */
 static char tcp_addr[64], unix_addr[64];
@@ -184,7 +189,7 @@ static void acceptor(void *arg)
             continue;
         }
         if (fd == -EMFILE || fd == -ENFILE) {
-            add(&cnt.emfile, 1);
+            add(&cnt.emfile_accept, 1);
             grt_sleep(MS); /* back off until a descriptor is free */
             continue;
         }
@@ -247,7 +252,7 @@ static void client_conn(uint64_t *rs)
         fault = 1 + (int)((dice - 55) / 9); /* F_CLIENT_RESET .. F_DEADLINE */
     int fd = grt_dial(unix_net ? "unix" : "tcp", unix_net ? unix_addr : tcp_addr, GRT_FOREVER);
     if (fd == -EMFILE || fd == -ENFILE) {
-        add(&cnt.emfile, 1);
+        add(&cnt.emfile, 1); /* dial */
         grt_sleep(MS);
         return;
     }
@@ -332,7 +337,7 @@ static void client_conn(uint64_t *rs)
     int cr = grt_close(fd);
     if (cr != 0)
         fail("client grt_close: %d", cr);
-    add(&cnt.progress, 1);
+    add(&cnt.progress[P_CONN], 1);
 }
 
 static void client(void *arg)
@@ -431,7 +436,7 @@ static void pipeline(void *arg)
         for (int k = 0; k <= nstages; k++)
             grt_chan_release(chans[k]);
         add(&cnt.pipe_values, n);
-        add(&cnt.progress, 1);
+        add(&cnt.progress[P_PIPE], 1);
     }
     grt_waitgroup_done(&others_wg);
 }
@@ -491,7 +496,7 @@ static void timers(void *arg)
             } else if (r != -ETIMEDOUT) {
                 fail("timer select: %d", r);
             }
-            add(&cnt.progress, 1);
+            add(&cnt.progress[P_TIMER], 1);
             break;
         }
         }
@@ -508,20 +513,31 @@ static void timers(void *arg)
 static int64_t soak_ns;
 static volatile int finished;
 
-/* A thread of its own: fails the run when nothing progresses for long. */
+/* A thread of its own: fails the run when one kind of work makes no
+ * progress for WATCHDOG_NS while it runs, or when the ending (every
+ * goroutine winding down) takes longer than that. */
 static void *watchdog(void *arg)
 {
     (void)arg;
-    int64_t last = -1, since = 0;
+    int64_t last[3] = {-1, -1, -1}, still[3] = {0, 0, 0}, ending = 0;
     while (!__atomic_load_n(&finished, __ATOMIC_ACQUIRE)) {
         struct timespec ts = {1, 0};
         nanosleep(&ts, NULL);
-        int64_t p = get(&cnt.progress);
-        if (p != last) {
-            last = p;
-            since = 0;
-        } else if ((since += SEC) >= WATCHDOG_NS) {
-            fprintf(stderr, "soak: FAIL: no progress for %lld s; goroutines:\n",
+        const char *what = NULL;
+        if (stop_requested()) {
+            if ((ending += SEC) >= WATCHDOG_NS)
+                what = "the ending (goroutines winding down)";
+        } else {
+            for (int k = 0; k < 3; k++) {
+                int64_t p = get(&cnt.progress[k]);
+                still[k] = p == last[k] ? still[k] + SEC : 0;
+                last[k] = p;
+                if (still[k] >= WATCHDOG_NS)
+                    what = progress_name[k];
+            }
+        }
+        if (what) {
+            fprintf(stderr, "soak: FAIL: no progress of %s for %lld s; goroutines:\n", what,
                     (long long)(WATCHDOG_NS / SEC));
             grt_dump(2);
             _exit(1);
@@ -575,7 +591,6 @@ static void soak_main(void *arg)
             fail("%lld goroutines left at the end", (long long)grt_goroutines());
         grt_sleep(10 * MS);
     }
-    add(&cnt.progress, 1);
 }
 
 int main(int argc, char **argv)
@@ -605,11 +620,11 @@ int main(int argc, char **argv)
              (long long)get(&cnt.clean), (long long)get(&cnt.pipe_values));
     printf("soak: %.0f s: connections %" PRId64 " (clean %" PRId64 "), bytes sent %" PRId64
            ", echoed %" PRId64 ", timeouts %" PRId64 ", resets %" PRId64 ", EMFILE %" PRId64
-           ", slow %" PRId64 ", dial errors %" PRId64 ", pipeline values %" PRId64
+           " (dial) %" PRId64 " (accept), slow %" PRId64 ", dial errors %" PRId64 ", pipeline values %" PRId64
            " (select timeouts %" PRId64 "), timer firings %" PRId64 ", ticks %" PRId64
            ", AfterFuncs %" PRId64 "\n",
            secs, cnt.conns, cnt.clean, cnt.bytes_sent, cnt.bytes_back, cnt.timeouts, cnt.resets,
-           cnt.emfile, cnt.slow, cnt.dial_err, cnt.pipe_values, cnt.pipe_timeouts,
+           cnt.emfile, cnt.emfile_accept, cnt.slow, cnt.dial_err, cnt.pipe_values, cnt.pipe_timeouts,
            cnt.timer_fires, cnt.ticks, cnt.funcs);
     return 0;
 }
