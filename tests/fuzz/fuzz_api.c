@@ -218,7 +218,7 @@ static void job_select(struct job *j, uint32_t (*last)[NSENDER])
         /* With only nil channels nothing but the deadline ends it: a far
          * one would be select{}, which no input may ask for. */
         int64_t dl = j->deadline;
-        if (!any && (dl == GRT_FOREVER || dl - grt_now() > 10000000))
+        if (!any && (dl == GRT_FOREVER || dl > grt_now() + 10000000))
             dl = grt_now() + 100000;
         int r = grt_select(cases, (size_t)j->ncases, dl);
         if (r == -ETIMEDOUT)
