@@ -235,6 +235,15 @@ static void job_select(struct job *j, uint32_t (*last)[NSENDER])
     }
 }
 
+/* Take the rwmutex (for writing or reading), yield, give it back. */
+static void rw_cycle(struct fz *st, bool write)
+{
+    EXPECT((write ? grt_rwmutex_lock(&st->rw) : grt_rwmutex_rlock(&st->rw)) == 0, "rwmutex lock");
+    grt_yield();
+    EXPECT((write ? grt_rwmutex_unlock(&st->rw) : grt_rwmutex_runlock(&st->rw)) == 0,
+           "rwmutex unlock");
+}
+
 static void job_run(void *arg)
 {
     struct job *j = arg;
@@ -292,18 +301,9 @@ static void job_run(void *arg)
         }
         break;
     case G_RWREAD:
-        for (int k = 0; k < j->count; k++) {
-            EXPECT(grt_rwmutex_rlock(&st->rw) == 0, "grt_rwmutex_rlock");
-            grt_yield();
-            EXPECT(grt_rwmutex_runlock(&st->rw) == 0, "grt_rwmutex_runlock");
-        }
-        break;
     case G_RWWRITE:
-        for (int k = 0; k < j->count; k++) {
-            EXPECT(grt_rwmutex_lock(&st->rw) == 0, "grt_rwmutex_lock");
-            grt_yield();
-            EXPECT(grt_rwmutex_unlock(&st->rw) == 0, "grt_rwmutex_unlock");
-        }
+        for (int k = 0; k < j->count; k++)
+            rw_cycle(st, j->kind == G_RWWRITE);
         break;
     case G_COND:
         EXPECT(grt_mutex_lock(&st->cvmu) == 0, "lock");
@@ -680,18 +680,7 @@ static void op_mutex(struct fz *st)
     }
 }
 
-static void op_rwmutex(struct fz *st)
-{
-    if (u8(st) & 1) {
-        EXPECT(grt_rwmutex_rlock(&st->rw) == 0, "rlock");
-        grt_yield();
-        EXPECT(grt_rwmutex_runlock(&st->rw) == 0, "runlock");
-    } else {
-        EXPECT(grt_rwmutex_lock(&st->rw) == 0, "lock");
-        grt_yield();
-        EXPECT(grt_rwmutex_unlock(&st->rw) == 0, "unlock");
-    }
-}
+static void op_rwmutex(struct fz *st) { rw_cycle(st, !(u8(st) & 1)); }
 
 static void op_cond(struct fz *st)
 {
