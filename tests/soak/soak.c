@@ -311,7 +311,7 @@ static void client_conn(uint64_t *rs)
         fail("client grt_read: %zd (fault %d)", r, fault);
     else if (r < 0 && fault != F_CLIENT_RESET)
         add(&cnt.resets, 1);
-    if (r != 0) {
+    if (r != 0 || back != c.total) {
         /* Stop the writer (it may be blocked on a full socket). */
         int64_t now = grt_now();
         if (grt_set_deadline(fd, now, now) != 0)
