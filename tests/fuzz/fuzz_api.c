@@ -41,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -729,15 +731,22 @@ static int fd_slot_free(struct fz *st)
     return -1;
 }
 
+/* Two free descriptor slots, or false. */
+static bool two_slots(struct fz *st, int *a, int *b)
+{
+    *a = fd_slot_free(st);
+    if (*a < 0)
+        return false;
+    st->fd[*a] = 0; /* reserve */
+    *b = fd_slot_free(st);
+    st->fd[*a] = -1;
+    return *b >= 0;
+}
+
 static void op_fd_open(struct fz *st)
 {
-    int a = fd_slot_free(st);
-    if (a < 0)
-        return;
-    st->fd[a] = 0; /* reserve */
-    int b = fd_slot_free(st);
-    st->fd[a] = -1;
-    if (b < 0)
+    int a, b;
+    if (!two_slots(st, &a, &b))
         return;
     int sv[2];
     int r = u8(st) & 1 ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) : pipe2(sv, O_CLOEXEC);
@@ -894,7 +903,12 @@ static void op_bad_input(struct fz *st)
     grt_waitgroup wg = GRT_WAITGROUP_INIT;
     grt_case cs = {.chan = NULL, .op = 0};
     int r;
-    switch (pick(st, 18)) {
+    static const char *const bad_tcp[] = {"127.0.0.1:99999", "127.0.0.1:-1", ":http", "127.0.0.1:",
+                                          "[::1", "[::1]", "::1:80", "127.0.0.1:65536"};
+    char longpath[200];
+    memset(longpath, 'x', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    switch (pick(st, 22)) {
     case 0: EXPECT((r = grt_close(-1)) == -EBADF, "grt_close(-1): %d", r); break;
     case 1: EXPECT((r = grt_close(INT_MAX)) == -EBADF, "grt_close(INT_MAX): %d", r); break;
     case 2: EXPECT((r = (int)grt_read(-1, b, 1)) == -EBADF, "grt_read(-1): %d", r); break;
@@ -929,12 +943,61 @@ static void op_bad_input(struct fz *st)
         EXPECT((r = grt_procs(-1)) == -EINVAL, "grt_procs(-1): %d", r);
         EXPECT((r = grt_stats_get(NULL)) == -EINVAL, "grt_stats_get(NULL): %d", r);
         break;
+    case 17: {
+        const char *a = bad_tcp[pick(st, (int)(sizeof bad_tcp / sizeof *bad_tcp))];
+        EXPECT((r = grt_listen("tcp", a)) == -EINVAL, "grt_listen(tcp, %s): %d", a, r);
+        EXPECT((r = grt_dial("tcp", a, grt_now() + 1000000)) == -EINVAL, "grt_dial(tcp, %s): %d", a, r);
+        break;
+    }
+    case 18: EXPECT((r = grt_listen("bogus", "127.0.0.1:0")) == -EINVAL, "grt_listen(bogus): %d", r); break;
+    case 19: EXPECT((r = grt_listen("unix", "")) == -EINVAL, "grt_listen(unix, \"\"): %d", r); break;
+    case 20: EXPECT((r = grt_listen("unix", longpath)) == -EINVAL, "grt_listen(unix, 199 bytes): %d", r); break;
     default:
         errno = 0;
         EXPECT(grt_chan_make(CH_ELEM, SIZE_MAX) == NULL && (errno == EINVAL || errno == ENOMEM),
                "grt_chan_make(SIZE_MAX)");
         break;
     }
+}
+
+/* A loopback TCP or unix connection through grt_listen, grt_dial and
+ * grt_accept (each bounded by a deadline); both ends go to fd slots. */
+static void op_net_pair(struct fz *st)
+{
+    int a, b;
+    if (!two_slots(st, &a, &b))
+        return;
+    bool unix_net = u8(st) & 1;
+    char addr[64];
+    int lfd = unix_net ? (snprintf(addr, sizeof addr, "@grt-fuzz-%d", (int)getpid()),
+                          grt_listen("unix", addr))
+                       : grt_listen("tcp4", "127.0.0.1:0");
+    if (lfd == -EMFILE || lfd == -ENFILE)
+        return;
+    EXPECT(lfd >= 0, "grt_listen: %d", lfd);
+    if (!unix_net) {
+        struct sockaddr_in sin;
+        socklen_t len = sizeof sin;
+        EXPECT(getsockname(lfd, (struct sockaddr *)&sin, &len) == 0, "getsockname");
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sin.sin_port));
+    }
+    int64_t dl = grt_now() + 2000000000LL; /* only a stuck runtime waits this long */
+    int c = grt_dial(unix_net ? "unix" : "tcp4", addr, dl);
+    int s = -1;
+    if (c >= 0) {
+        EXPECT(grt_set_deadline(lfd, dl, dl) == 0, "grt_set_deadline(listener)");
+        s = grt_accept(lfd, NULL, NULL);
+    }
+    EXPECT(grt_close(lfd) == 0, "grt_close(listener)");
+    if (c < 0 || s < 0) {
+        EXPECT(c == -EMFILE || c == -ENFILE || s == -EMFILE || s == -ENFILE,
+               "loopback dial %d, accept %d", c, s);
+        if (c >= 0)
+            grt_close(c);
+        return;
+    }
+    st->fd[a] = c;
+    st->fd[b] = s;
 }
 
 typedef void (*op_fn)(struct fz *st);
@@ -963,6 +1026,7 @@ static const op_fn ops[] = {
     op_once,
     op_wg_round,
     op_fd_open,
+    op_net_pair,
     op_fd_io,
     op_fd_deadline,
     op_fd_deadline_churn,

@@ -57,7 +57,9 @@ seeds = {
     'foreign': chans + go('RECV', 2, 1) + op('foreign', 1) + op('foreign', 1) + op('foreign', 0),
     'procs': chans + go('SEND', 7, 0) + op('procs', 1) + go('RECV', 7, 0) + op('procs', 0) + op('stats'),
     'spawn-yield': go('SPAWN') + go('SPAWN') + go('YIELD', 7) + go('YIELD', 7) + op('stats'),
-    'bad-input': sum((op('bad_input', k) for k in range(18)), []),
+    'bad-input': sum((op('bad_input', k) for k in range(22)), []),
+    'bad-address': sum((op('bad_input', 17, k) for k in range(8)), []),
+    'net-pair': op('net_pair', 0) + op('net_pair', 1) + go('FDREAD', 7, 0, 0, 200) + go('FDWRITE', 1, 0, 1, 3) + op('fd_io', 2, 10, 20, 0) + op('fd_io', 3, 10, 20, 1) + op('sleep', 5) + op('fd_close', 0),
 }
 out = 'tests/fuzz/corpus'
 os.makedirs(out, exist_ok=True)
