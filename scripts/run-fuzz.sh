@@ -14,7 +14,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export FUZZ_API_LAST=$dir/last-input
 rm -f "$FUZZ_API_LAST"
-before=$(ls "$dir" | grep -cE '^(crash|leak|timeout|oom|slow-unit)-' || true)
 "$bin" -max_total_time="$secs" -max_len=512 -timeout=30 -rss_limit_mb=4096 \
   -print_final_stats=1 -artifact_prefix="$dir/" \
   "$corpus" "$@" >"$log" 2>&1
