@@ -20,7 +20,8 @@
  * and when the clients stop, every goroutine ends (grt_goroutines() == 1).
  * It prints one line of counts.  Any failure prints what went wrong and exits
  * 1.  There are no timing assertions: a watchdog only fails the run when
- * nothing at all progresses for 120 s.
+ * connections, pipelines or timers make no progress for 120 s (it prints
+ * the goroutines; with SOAK_HOLD set it then waits for a debugger).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -540,6 +541,11 @@ static void *watchdog(void *arg)
             fprintf(stderr, "soak: FAIL: no progress of %s for %lld s; goroutines:\n", what,
                     (long long)(WATCHDOG_NS / SEC));
             grt_dump(2);
+            if (getenv("SOAK_HOLD")) { /* keep the process for a debugger */
+                fprintf(stderr, "soak: holding (SOAK_HOLD): pid %d\n", (int)getpid());
+                for (;;)
+                    pause();
+            }
             _exit(1);
         }
     }
