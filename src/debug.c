@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * debug.c - looking at goroutines: the goroutine dump (grt_dump, SIGQUIT,
  * deadlock reports and fatal errors) with stack traces walked along frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * time.c - the program's timers: grt_timer_new (Go's NewTimer/NewTicker)
  * and grt_timer_func (AfterFunc), built on the runtime timers of timer.c.
