@@ -128,6 +128,7 @@ typedef struct grt__gobuf {
 struct grt__stack;
 struct grt__gqseg;
 struct grt__sudog;
+struct grt__syncref;
 struct grt__timer;
 /* A heap slot carries its timer's deadline, so sifting compares slots
  * without touching the timers themselves (one cache miss each). */
@@ -166,6 +167,8 @@ typedef struct __attribute__((aligned(64))) g {
     uint32_t           select_done; /* atomic: a select case has won */
     struct grt__sudog *waiting;     /* sudogs it waits on (select), lock order */
     struct grt__timer *timer;       /* cached sleep timer (timer.c) */
+    uint32_t           syscall_depth; /* grt_syscall_enter nested inside the bracket */
+    struct grt__syncref *syncref;   /* sync objects it waits on or is inside (sync.c) */
     uint32_t           gen;         /* runtime generation it belongs to */
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
@@ -327,7 +330,7 @@ typedef struct grt__sched {
 
     uint64_t  goidgen;         /* atomic */
     struct g *main_g;
-    bool      foreign_spawn;   /* a foreign thread spawned: no checkdead */
+    bool      foreign_seen;    /* a foreign thread called a waking call: no checkdead */
     bool      main_started;    /* atomic: m0 entered the scheduler; wakep allowed */
     int64_t   nforeign;        /* atomic: goroutines spawned from foreign threads */
     uint32_t  worldsema;       /* semaphore (count 1): one stop-the-world at a time */
@@ -396,6 +399,17 @@ void grt__mcall(void (*fn)(struct g *gp));
 void grt__systemstack(void (*fn)(void *arg), void *arg);
 _Noreturn void grt__goexit1(void);
 _Noreturn void grt__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A thread grt did not create made a call that can ready a goroutine (or
+ * could next time): deadlock detection is off for the rest of the run
+ * (API.md), since that thread may do it again at any time.  Every such
+ * public entry point calls grt__foreign_note first; on a runtime thread it
+ * costs one thread-local load. */
+void grt__foreign_note_slow(void);
+static inline void grt__foreign_note(void)
+{
+    if (__builtin_expect(getg() == NULL, 0))
+        grt__foreign_note_slow();
+}
 _Noreturn void grt__mexit(struct m *mp);
 const char *grt__status_name(uint32_t s);
 uint32_t grt__steal_stride(uint32_t r);  /* p.c: a stride coprime with procs */
@@ -444,6 +458,8 @@ void grt__ready_batch_begin(void);
 void grt__ready_batch_end(void);
 /* newproc that also hands back the new G (schedinit marks the main one). */
 int  grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out);
+/* newproc from any thread that leaves deadlock detection on (debug.c). */
+int  grt__newproc_quiet(grt_fn fn, void *arg);
 
 /* runq.c: local ring and global queue */
 bool      grt__runq_put(struct p *pp, struct g *gp, bool next);
@@ -497,6 +513,7 @@ void  grt__stack_credit_give(struct p *pp);
 int   grt__stack_custom(struct g *gp, size_t size); /* non-default size: eager */
 void  grt__stack_bind(struct p *pp, struct g *gp);  /* at first run */
 void  grt__stack_unbind(struct p *pp, struct g *gp);/* at exit */
+void  grt__stack_free_abandoned(struct g *gp);      /* shutdown: a custom stack */
 void  grt__stackcache_flush(struct p *pp);           /* P destroyed */
 void  grt__stack_trim(int64_t now);                  /* sysmon */
 void  grt__stack_stats(int64_t *reserved, int64_t *resident);

@@ -209,7 +209,9 @@ void grt__semrelease(uint32_t *addr, bool handoff)
          * does, instead of at our next park (a starving mutex's new owner
          * would otherwise wait for our whole time slice). */
         struct g *me = grt__curg();
-        if (me != NULL && me->m->locks == 0)
+        /* Only with a P: inside grt_syscall_enter/exit the caller has none
+         * and must not park or yield (the waiter runs elsewhere anyway). */
+        if (me != NULL && me->m->locks == 0 && me->m->p != NULL)
             grt_yield();
     }
 }
