@@ -370,7 +370,7 @@ struct dump_req {
 
 static void dump_req_put(struct dump_req *r)
 {
-    if (xadd_acqrel(&r->refs, -1) == 1) { /* acq_rel: the last side frees */
+    if (xadd_acqrel(&r->refs, -1) == 0) { /* acq_rel: the last side frees */
         close(r->mem);
         free(r);
     }

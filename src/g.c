@@ -136,6 +136,7 @@ void grt__gfree_all(bool keep)
         {
             free(c->gs[i].name);
             free(c->gs[i].timer);
+            grt__stack_free_abandoned(&c->gs[i]);
         }
         free(c);
         c = next;

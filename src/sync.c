@@ -35,13 +35,58 @@
  * waiter then finds its ticket already notified and does not park).
  * lock_ is a runtime lock (grt__mutex) over head_/tail_, the parked waiters
  * as sudogs in ticket order.
+ *
+ * Restarts: every object a goroutine parks on (or runs a once's fn in) is
+ * recorded on that goroutine's chain while it does (sync.h), so that the
+ * objects of goroutines abandoned when grt_run returns are zeroed then and
+ * work in the next run as if fresh.  Only the slow paths record.
  */
 #include "sema.h"
 #include "sudog.h"
+#include "sync.h"
 #include "arch.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* The chain of objects in use (sync.h)                                */
+/* ------------------------------------------------------------------ */
+
+static inline void syncref_push(struct grt__syncref *r, void *obj, size_t size)
+{
+    struct g *gp = getg();
+    r->obj = obj;
+    r->size = size;
+    r->up = gp->syncref;
+    gp->syncref = r;
+}
+
+static inline void syncref_pop(struct grt__syncref *r)
+{
+    getg()->syncref = r->up; /* getg afresh: we may be on another thread */
+}
+
+/* The chain lives on the goroutine's stack, which ASan may keep poisoned
+ * while the goroutine is switched out. */
+__attribute__((no_sanitize_address)) static void syncref_reset(struct g *gp, void *arg)
+{
+    (void)arg;
+    uint32_t s = ld_acquire(&gp->status);
+    if (gp->gen != grt__sched.gen || s == G_DEAD || s == G_IDLE)
+        return;
+    for (struct grt__syncref *r = gp->syncref; r != NULL; r = r->up)
+        memset(r->obj, 0, r->size);
+    gp->syncref = NULL;
+}
+
+void grt__sync_fini(void)
+{
+    grt__lock(&grt__allg_lock);
+    grt__allg_each(syncref_reset, NULL);
+    grt__unlock(&grt__allg_lock);
+}
 
 /* ------------------------------------------------------------------ */
 /* Mutex                                                               */
@@ -130,7 +175,10 @@ static void mutex_lock_slow(grt_mutex *m)
         bool lifo = wait_start != 0;
         if (wait_start == 0)
             wait_start = grt__nanotime();
+        struct grt__syncref ref;
+        syncref_push(&ref, m, sizeof *m);
         grt__semacquire((uint32_t *)&m->sema_, lifo, WAIT_MUTEX);
+        syncref_pop(&ref);
         starving = starving || grt__nanotime() - wait_start > MUTEX_STARVE_NS;
         /* relaxed: the semaphore's acquire ordered us after the unlocker */
         old = ld_relaxed(&m->state_);
@@ -172,6 +220,7 @@ int grt_mutex_trylock(grt_mutex *m)
 {
     if (m == NULL)
         return -EINVAL;
+    grt__foreign_note(); /* a foreign holder will unlock: a wake-up */
     int32_t old = ld_relaxed(&m->state_); /* relaxed: a guess for the CAS */
     if (old & (MUTEX_LOCKED | MUTEX_STARVING))
         return -EBUSY;
@@ -221,6 +270,7 @@ int grt_mutex_unlock(grt_mutex *m)
 {
     if (m == NULL)
         return -EINVAL;
+    grt__foreign_note();
     /* release: pairs with the acquire in lock */
     if (likely(cas_release(&m->state_, MUTEX_LOCKED, 0)))
         return 0;
@@ -242,7 +292,10 @@ int grt_rwmutex_rlock(grt_rwmutex *rw)
     /* acq_rel: a reader entering acquires the last writer's section */
     if (xadd_acqrel(&rw->reader_count_, 1) < 0) {
         /* a writer is pending or active: wait for its unlock */
+        struct grt__syncref ref;
+        syncref_push(&ref, rw, sizeof *rw);
         grt__semacquire(&rw->reader_sem_, false, WAIT_RWMUTEX_R);
+        syncref_pop(&ref);
     }
     return 0;
 }
@@ -251,6 +304,7 @@ int grt_rwmutex_runlock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
+    grt__foreign_note();
     int32_t r = ld_relaxed(&rw->reader_count_); /* relaxed: a guess for the CAS */
     do {
         /* no reader inside, with or without a writer pending */
@@ -272,12 +326,17 @@ int grt_rwmutex_lock(grt_rwmutex *rw)
         return -EINVAL;
     if (grt__curg() == NULL)
         return -EPERM;
+    /* The whole rwmutex, also while queued on w_: its reader count may
+     * already say "writer pending" for an abandoned writer. */
+    struct grt__syncref ref;
+    syncref_push(&ref, rw, sizeof *rw);
     grt_mutex_lock(&rw->w_); /* one writer at a time */
     /* Announce the writer: readers arriving from now on queue.  r is the
      * number of readers inside. */
     int32_t r = xadd_acqrel(&rw->reader_count_, -RW_MAX_READERS) + RW_MAX_READERS;
     if (r != 0 && xadd_acqrel(&rw->reader_wait_, r) != 0) /* pairs with runlock */
         grt__semacquire(&rw->writer_sem_, false, WAIT_RWMUTEX_W);
+    syncref_pop(&ref);
     return 0;
 }
 
@@ -285,6 +344,7 @@ int grt_rwmutex_unlock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
+    grt__foreign_note();
     int32_t r = ld_relaxed(&rw->reader_count_); /* relaxed: a guess for the CAS */
     do {
         if (r >= 0)
@@ -309,6 +369,7 @@ int grt_waitgroup_add(grt_waitgroup *wg, int64_t delta)
 {
     if (wg == NULL)
         return -EINVAL;
+    grt__foreign_note();
     uint64_t old = ld_acquire(&wg->state_), next; /* acquire: pairs with the reset */
     int64_t v;
     uint32_t w;
@@ -363,7 +424,17 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
             return 0;
         if (__atomic_compare_exchange_n(&wg->state_, &old, old + 1, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE)) {
+            struct grt__syncref ref;
+            syncref_push(&ref, wg, sizeof *wg);
             grt__semacquire(&wg->sema_, false, WAIT_WAITGROUP);
+            syncref_pop(&ref);
+            /* The Add that woke us zeroed the word before releasing the
+             * waiters.  Not zero now: the group was reused (Add) while this
+             * Wait had not returned, and the wake-up we took may have been
+             * meant for an older waiter.  Go panics; we cannot go on either.
+             * acquire: pairs with that Add's release */
+            if (ld_acquire(&wg->state_) != 0)
+                grt__fatal("WaitGroup is reused before previous Wait has returned");
             return 0;
         }
     }
@@ -378,6 +449,10 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
  * calls runtime.Goexit. */
 static void once_do_slow(grt_once *o, grt_fn fn, void *arg)
 {
+    /* Recorded while fn runs too: a once whose fn never returns in this
+     * run is fresh in the next. */
+    struct grt__syncref ref;
+    syncref_push(&ref, o, sizeof *o);
     grt_mutex_lock(&o->m_);
     if (ld_relaxed(&o->done_) == 0) { /* relaxed: o->m_ orders it */
         fn(arg);
@@ -385,6 +460,7 @@ static void once_do_slow(grt_once *o, grt_fn fn, void *arg)
         st_release(&o->done_, 1);
     }
     grt_mutex_unlock(&o->m_);
+    syncref_pop(&ref);
 }
 
 int grt_once_do(grt_once *o, grt_fn fn, void *arg)
@@ -433,7 +509,10 @@ static void cond_park(grt_cond *c, uint32_t t, struct g *gp)
     else
         ((struct grt__sudog *)c->tail_)->next = s;
     c->tail_ = s;
+    struct grt__syncref ref;
+    syncref_push(&ref, c, sizeof *c);
     grt__goparkunlock(cond_lock(c), WAIT_COND);
+    syncref_pop(&ref);
     grt__sudog_release(s);
 }
 
@@ -467,6 +546,7 @@ int grt_cond_signal(grt_cond *c)
 {
     if (c == NULL)
         return -EINVAL;
+    grt__foreign_note();
     if (cond_idle(c))
         return 0;
     grt__lock(cond_lock(c));
@@ -501,6 +581,7 @@ int grt_cond_broadcast(grt_cond *c)
 {
     if (c == NULL)
         return -EINVAL;
+    grt__foreign_note();
     if (cond_idle(c))
         return 0;
     grt__lock(cond_lock(c));
