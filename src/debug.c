@@ -364,22 +364,21 @@ static void dump_stopped(int mem)
  * runtime stops first). */
 struct dump_req {
     grt__note done;
-    int       mem;
+    int       mem;  /* the goroutine's own descriptor of the caller's memfd */
     uint32_t  refs; /* atomic */
 };
 
 static void dump_req_put(struct dump_req *r)
 {
-    if (xadd_acqrel(&r->refs, -1) == 0) { /* acq_rel: the last side frees */
-        close(r->mem);
+    if (xadd_acqrel(&r->refs, -1) == 0) /* acq_rel: the last side frees */
         free(r);
-    }
 }
 
 static void dump_for_foreign(void *arg)
 {
     struct dump_req *r = arg;
     dump_stopped(r->mem);
+    close(r->mem); /* before the wake-up: the caller returns with no descriptor left */
     grt__note_wakeup(&r->done);
     dump_req_put(r);
 }

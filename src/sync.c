@@ -54,18 +54,22 @@
 /* The chain of objects in use (sync.h)                                */
 /* ------------------------------------------------------------------ */
 
-static inline void syncref_push(struct grt__syncref *r, void *obj, size_t size)
+/* gp is the caller, read before anything parked in the calling function:
+ * after a park the compiler may still hold the first thread's thread
+ * pointer, so getg() there could read another thread's G. */
+static inline void syncref_push(struct g *gp, struct grt__syncref *r, void *obj, size_t size)
 {
-    struct g *gp = getg();
+    r->g = gp;
     r->obj = obj;
     r->size = size;
     r->up = gp->syncref;
     gp->syncref = r;
 }
 
+/* Through the G recorded at the push, not getg() (see above). */
 static inline void syncref_pop(struct grt__syncref *r)
 {
-    getg()->syncref = r->up; /* getg afresh: we may be on another thread */
+    r->g->syncref = r->up;
 }
 
 /* The chain lives on the goroutine's stack, which ASan may keep poisoned
@@ -129,7 +133,7 @@ static void mutex_spin(void)
         grt__cpu_relax();
 }
 
-static void mutex_lock_slow(grt_mutex *m)
+static void mutex_lock_slow(grt_mutex *m, struct g *gp)
 {
     int64_t wait_start = 0;
     bool starving = false; /* this waiter has waited over the threshold */
@@ -176,7 +180,7 @@ static void mutex_lock_slow(grt_mutex *m)
         if (wait_start == 0)
             wait_start = grt__nanotime();
         struct grt__syncref ref;
-        syncref_push(&ref, m, sizeof *m);
+        syncref_push(gp, &ref, m, sizeof *m);
         grt__semacquire((uint32_t *)&m->sema_, lifo, WAIT_MUTEX);
         syncref_pop(&ref);
         starving = starving || grt__nanotime() - wait_start > MUTEX_STARVE_NS;
@@ -212,7 +216,7 @@ int grt_mutex_lock(grt_mutex *m)
     /* acquire: pairs with the release in unlock */
     if (likely(cas_acquire(&m->state_, 0, MUTEX_LOCKED)))
         return 0;
-    mutex_lock_slow(m);
+    mutex_lock_slow(m, gp);
     return 0;
 }
 
@@ -287,13 +291,14 @@ int grt_rwmutex_rlock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* acq_rel: a reader entering acquires the last writer's section */
     if (xadd_acqrel(&rw->reader_count_, 1) < 0) {
         /* a writer is pending or active: wait for its unlock */
         struct grt__syncref ref;
-        syncref_push(&ref, rw, sizeof *rw);
+        syncref_push(gp, &ref, rw, sizeof *rw);
         grt__semacquire(&rw->reader_sem_, false, WAIT_RWMUTEX_R);
         syncref_pop(&ref);
     }
@@ -324,12 +329,13 @@ int grt_rwmutex_lock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* The whole rwmutex, also while queued on w_: its reader count may
      * already say "writer pending" for an abandoned writer. */
     struct grt__syncref ref;
-    syncref_push(&ref, rw, sizeof *rw);
+    syncref_push(gp, &ref, rw, sizeof *rw);
     grt_mutex_lock(&rw->w_); /* one writer at a time */
     /* Announce the writer: readers arriving from now on queue.  r is the
      * number of readers inside. */
@@ -415,7 +421,8 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
 {
     if (wg == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* acquire: pairs with the Add that took the counter to zero */
     uint64_t old = ld_acquire(&wg->state_);
@@ -425,7 +432,7 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
         if (__atomic_compare_exchange_n(&wg->state_, &old, old + 1, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE)) {
             struct grt__syncref ref;
-            syncref_push(&ref, wg, sizeof *wg);
+            syncref_push(gp, &ref, wg, sizeof *wg);
             grt__semacquire(&wg->sema_, false, WAIT_WAITGROUP);
             syncref_pop(&ref);
             /* The Add that woke us zeroed the word before releasing the
@@ -447,12 +454,12 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
 /* fn must return: a fn that ends its goroutine (grt_exit) leaves the once
  * locked, and every later caller waits for ever, like a Go Once whose f
  * calls runtime.Goexit. */
-static void once_do_slow(grt_once *o, grt_fn fn, void *arg)
+static void once_do_slow(grt_once *o, grt_fn fn, void *arg, struct g *gp)
 {
     /* Recorded while fn runs too: a once whose fn never returns in this
      * run is fresh in the next. */
     struct grt__syncref ref;
-    syncref_push(&ref, o, sizeof *o);
+    syncref_push(gp, &ref, o, sizeof *o);
     grt_mutex_lock(&o->m_);
     if (ld_relaxed(&o->done_) == 0) { /* relaxed: o->m_ orders it */
         fn(arg);
@@ -467,13 +474,14 @@ int grt_once_do(grt_once *o, grt_fn fn, void *arg)
 {
     if (o == NULL || fn == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* acquire: pairs with the release after fn; a caller that sees done
      * sees everything fn did */
     if (likely(ld_acquire(&o->done_) != 0))
         return 0;
-    once_do_slow(o, fn, arg);
+    once_do_slow(o, fn, arg, gp);
     return 0;
 }
 
@@ -510,7 +518,7 @@ static void cond_park(grt_cond *c, uint32_t t, struct g *gp)
         ((struct grt__sudog *)c->tail_)->next = s;
     c->tail_ = s;
     struct grt__syncref ref;
-    syncref_push(&ref, c, sizeof *c);
+    syncref_push(gp, &ref, c, sizeof *c);
     grt__goparkunlock(cond_lock(c), WAIT_COND);
     syncref_pop(&ref);
     grt__sudog_release(s);

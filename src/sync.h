@@ -16,6 +16,7 @@
 #include "runtime.h"
 
 struct grt__syncref {
+    struct g            *g;    /* the goroutine whose chain this is on */
     void                *obj;  /* the object, zeroed at shutdown */
     size_t               size;
     struct grt__syncref *up;   /* the one recorded before (outer call) */
