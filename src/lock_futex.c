@@ -19,6 +19,8 @@
 #include "runtime.h"
 #include "arch.h"
 #include "deadline.h"
+#include "misc.h"
+#include "sched.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -25,6 +25,8 @@
  * sudog fields used: elem = the address, ticket = 1 when the releaser
  * handed its unit straight to this waiter (handoff), 0 otherwise.
  */
+#include "runtime.h"
+#include "sched.h"
 #include "sema.h"
 #include "sudog.h"
 
@@ -208,11 +210,7 @@ void grt__semrelease(uint32_t *addr, bool handoff)
         /* The waiter is in our runnext: let it run now, as Go's goyield
          * does, instead of at our next park (a starving mutex's new owner
          * would otherwise wait for our whole time slice). */
-        struct g *me = grt__curg();
-        /* Only with a P: inside grt_syscall_enter/exit the caller has none
-         * and must not park or yield (the waiter runs elsewhere anyway). */
-        if (me != NULL && me->m->locks == 0 && me->m->p != NULL)
-            grt_yield();
+        grt__handoff_yield();
     }
 }
 

@@ -35,8 +35,11 @@
  * new timer is that timer (as with a descriptor number the kernel hands
  * out again), but never freed memory.
  */
-#include "runtime.h"
 #include "deadline.h"
+#include "lock.h"
+#include "misc.h"
+#include "sched.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -98,7 +101,7 @@ static void timer_recycle(struct grt_timer *t)
 static struct grt_timer *timer_alloc(void)
 {
     grt__foreign_note();
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING) {
+    if (!grt__sched_running()) {
         errno = ESRCH;
         return NULL;
     }
@@ -208,7 +211,7 @@ int grt_timer_reset(grt_timer *t, int64_t delay)
     if (t == NULL)
         return -EINVAL;
     grt__foreign_note();
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
+    if (!grt__sched_running())
         return -ESRCH;
     grt__lock(&t->lock);
     if (t->freed) {
