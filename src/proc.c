@@ -24,7 +24,6 @@
 #include "signal.h"
 #include "stack.h"
 #include "sudog.h"
-#include "sync.h"
 #include "syscall.h"
 #include "sysmon.h"
 #include "timer.h"
@@ -160,7 +159,7 @@ static void teardown(void)
         grt__timers_forget(grt__allp[i]);
     /* Zero the sync objects abandoned goroutines were parked on, while
      * their stacks (which hold the records of those objects) are mapped. */
-    grt__sync_fini();
+    grt__allg_syncref_reset();
     grt__gfree_all(stragglers > 0);
     grt__sudog_fini();
     grt__p_free_all();

@@ -43,7 +43,6 @@
  */
 #include "runtime.h"
 #include "arch.h"
-#include "g.h"
 #include "misc.h"
 #include "sched.h"
 #include "sema.h"
@@ -74,26 +73,6 @@ static inline void syncref_push(struct g *gp, struct grt__syncref *r, void *obj,
 static inline void syncref_pop(struct grt__syncref *r)
 {
     r->g->syncref = r->up;
-}
-
-/* The chain lives on the goroutine's stack, which ASan may keep poisoned
- * while the goroutine is switched out. */
-__attribute__((no_sanitize_address)) static void syncref_reset(struct g *gp, void *arg)
-{
-    (void)arg;
-    uint32_t s = ld_acquire(&gp->status);
-    if (gp->gen != grt__sched.gen || s == G_DEAD || s == G_IDLE)
-        return;
-    for (struct grt__syncref *r = gp->syncref; r != NULL; r = r->up)
-        memset(r->obj, 0, r->size);
-    gp->syncref = NULL;
-}
-
-void grt__sync_fini(void)
-{
-    grt__lock(&grt__allg_lock);
-    grt__allg_each(syncref_reset, NULL);
-    grt__unlock(&grt__allg_lock);
 }
 
 /* ------------------------------------------------------------------ */

@@ -6,7 +6,7 @@
  * sync object it is parked on or inside (a once whose fn it runs, an
  * rwmutex it is locking, a cond it waits on, the mutex it then locks
  * again).  A goroutine abandoned at shutdown leaves that chain behind, and
- * grt__sync_fini zeroes every object on it: the zero state is the fresh
+ * grt__allg_syncref_reset zeroes every object on it: the zero state is the fresh
  * one, and nothing of the old run (sudogs, semaphore counts meant for
  * abandoned waiters, a waiter count) survives into the next.
  */
@@ -22,9 +22,7 @@ struct grt__syncref {
     struct grt__syncref *up;   /* the one recorded before (outer call) */
 };
 
-/* grt_run is returning, every goroutine abandoned and no thread running
- * one, their stacks not yet freed: zero every object on an abandoned
- * goroutine's chain. */
-void grt__sync_fini(void);
+/* The walk at shutdown is grt__allg_syncref_reset (g.h): the goroutine
+ * records are the scheduler's. */
 
 #endif
