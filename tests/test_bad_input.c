@@ -229,16 +229,6 @@ static void fd_list(void)
         closedir(d);
 }
 
-static int fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
 
 static void setup_objects(void)
 {
@@ -257,7 +247,7 @@ static void release_objects(void)
 
 static void run_table(int place)
 {
-    int fds = fd_count();
+    int fds = test_fd_count();
     int64_t gs = grt_goroutines();
     int ran = 0;
     for (size_t i = 0; i < NROWS; i++) {
@@ -272,9 +262,9 @@ static void run_table(int place)
         ran++;
     }
     /* Nothing left behind: no descriptor, no goroutine, objects unchanged. */
-    if (fd_count() != fds) {
+    if (test_fd_count() != fds) {
         fd_list();
-        TEST_FAIL("%s: %d descriptors open, %d before", place_names[place], fd_count(), fds);
+        TEST_FAIL("%s: %d descriptors open, %d before", place_names[place], test_fd_count(), fds);
     }
     CHECK_EQ(grt_goroutines(), gs);
     CHECK_EQ(grt_chan_len(ch), 0);

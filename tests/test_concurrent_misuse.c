@@ -262,11 +262,7 @@ int main(int argc, char **argv)
         return 0;
     }
     test_run(2, main_fn, NULL);
-    char buf[8192];
-    int st = test_subprocess("wg_reuse", buf, sizeof buf, 30, NULL);
-    CHECK(WIFEXITED(st));
-    CHECK_EQ(WEXITSTATUS(st), 2);
-    CHECK_STR_CONTAINS(buf, "grt: fatal error: WaitGroup is reused before previous Wait has returned");
+    test_expect_fatal("wg_reuse", "WaitGroup is reused before previous Wait has returned");
     printf("waitgroup reuse: fatal error, exit 2\n");
     printf("test_concurrent_misuse: ok\n");
     return 0;

@@ -24,7 +24,6 @@
  */
 #include "grt_test.h"
 
-#include <dirent.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -304,16 +303,6 @@ static long status_kb(const char *key)
     return v;
 }
 
-static int fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
 
 int main(void)
 {
@@ -327,7 +316,7 @@ int main(void)
         if (run == 4) {
             vm5 = status_kb("VmSize");
             rss5 = status_kb("VmRSS");
-            fds5 = fd_count();
+            fds5 = test_fd_count();
         }
     }
     /* The objects of the last run still work outside the runtime. */
@@ -339,7 +328,7 @@ int main(void)
     grt_chan_release(forever);
 
     long vm = status_kb("VmSize"), rss = status_kb("VmRSS");
-    int fds = fd_count();
+    int fds = test_fd_count();
     printf("after run 5: VmSize %ld kB, VmRSS %ld kB, %d fds\n", vm5, rss5, fds5);
     printf("after run %d: VmSize %ld kB, VmRSS %ld kB, %d fds\n", RUNS, vm, rss, fds);
     /* 15 runs of 10 leaked 8 MiB stacks would be 1.2 GB; allow 64 MiB of

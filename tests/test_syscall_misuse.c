@@ -186,14 +186,7 @@ int main(int argc, char **argv)
     for (int procs = 1; procs <= 2; procs++)
         test_run(procs, main_fn, NULL);
     for (size_t i = 0; i < NMODES; i++) {
-        char buf[8192];
-        int st = test_subprocess(modes[i].name, buf, sizeof buf, 30, NULL);
-        if (!WIFEXITED(st))
-            TEST_FAIL("%s: killed by signal %d:\n%s", modes[i].name,
-                      WIFSIGNALED(st) ? WTERMSIG(st) : -1, buf);
-        CHECK_EQ(WEXITSTATUS(st), 2);
-        CHECK_STR_CONTAINS(buf, "grt: fatal error: ");
-        CHECK_STR_CONTAINS(buf, modes[i].expect);
+        test_expect_fatal(modes[i].name, modes[i].expect);
         printf("%s: fatal error, exit 2\n", modes[i].name);
     }
     printf("test_syscall_misuse: ok\n");
