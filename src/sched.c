@@ -1027,8 +1027,10 @@ void grt__gopreempt_m(struct g *gp)
 void grt__preempt_park(void)
 {
     struct g *gp = getg();
-    if (gp->m->locks > 0)
-        return; /* asked again at the next point */
+    /* Holding runtime locks, or inside grt_syscall_enter/exit (no P to give
+     * up; the exit honours the request): asked again at the next point. */
+    if (gp->m->locks > 0 || gp->m->p == NULL)
+        return;
     st_relaxed(&gp->preempt, false);
     inc_owner(&gp->m->p->npreempt); /* stats: cooperative ones count too */
     grt__mcall(grt__gopreempt_m);
