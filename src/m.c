@@ -13,6 +13,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "fpenv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -195,6 +196,7 @@ static void mstart_common(struct m *mp)
 {
     grt__g = mp->g0;
     mp->tid = (int32_t)syscall(SYS_gettid);
+    grt__fpenv_load();
     g0_bounds(mp);
     grt__race_m_start(mp->g0);
     grt__signal_m_init(mp);

@@ -10,6 +10,7 @@
  * everything and resets the globals, so it can be called again.
  */
 #include "runtime.h"
+#include "fpenv.h"
 #include "sema.h"
 
 #include <errno.h>
@@ -169,6 +170,7 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
     }
     run_active = 1;
     grt__unlock(&run_lock);
+    grt__fpenv_capture();
 
     int rc = schedinit(cfg, main_fn, arg);
     if (rc != 0) {

@@ -40,7 +40,11 @@
  *      before, and the pc and sp) and writes the saved state over the
  *      fresh frame: x0-x30, sp, pc, pstate, and FPSR, FPCR and the vector
  *      registers in the FP/SIMD record (and the SVE record: see below).
- *      The handler returns; rt_sigreturn loads all of it.  Nothing is
+ *      The handler returns; rt_sigreturn loads all of it.
+ * Between 1 and 3 the thread runs the scheduler and other goroutines with
+ * the baseline FPCR and a clear FPSR (src/fpenv.h): inject writes them
+ * into the frame it redirects, so nothing of the goroutine's FP
+ * environment stays on the thread.  Nothing is
  *      clobbered, not even the flags, and the resumed code finds its
  *      registers, its lr and its stack exactly as they were.
  *
@@ -87,6 +91,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "fpenv.h"
 #include "preempt.h"
 
 #include <asm/hwcap.h>
@@ -352,6 +357,12 @@ __attribute__((no_sanitize_address)) bool grt__arch_preempt_inject(void *ucp)
     ar->has_por = r.poe != NULL;
     ar->por = r.poe ? *rec_u64(r.poe) : 0;
     ar->reblock = 0;
+
+    /* The thread goes on to the scheduler and to other goroutines with the
+     * baseline FP environment (src/fpenv.h), not this goroutine's, which
+     * resume puts back: rt_sigreturn loads FPCR and FPSR from this frame. */
+    r.fpsimd->fpcr = grt__fpenv_base.ctl;
+    r.fpsimd->fpsr = 0;
 
     mc->sp = (uintptr_t)ar;
     mc->regs[29] = (uintptr_t)ar;

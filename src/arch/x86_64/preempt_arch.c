@@ -14,6 +14,7 @@
 /* Read by switch.S. */
 uint64_t grt__xsave_size = 512;
 uint8_t  grt__xsave_ok;
+uint8_t  grt__avx_ok; /* the OS keeps AVX state: the trampoline may vzeroupper */
 
 void grt__async_preempt(void);
 
@@ -33,6 +34,7 @@ void grt__arch_preempt_init(void)
 {
     unsigned a, b, c, d;
     grt__xsave_ok = 0;
+    grt__avx_ok = 0;
     grt__xsave_size = 512 + 64;
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return;
@@ -43,6 +45,10 @@ void grt__arch_preempt_init(void)
     /* ebx: bytes needed for the features enabled in XCR0 right now. */
     grt__xsave_size = (uint64_t)b + 64;
     grt__xsave_ok = 1;
+    uint32_t xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    (void)xcr0_hi;
+    grt__avx_ok = (xcr0_lo & 6u) == 6u; /* SSE and AVX state enabled */
 }
 
 uintptr_t grt__arch_uc_pc(void *ucp)

@@ -13,7 +13,10 @@
  * MXCSR and the x87 control word are callee-saved too but are not switched:
  * goroutines share the FP environment of the thread, as Go's do (a
  * goroutine that changes the rounding mode must restore it before any
- * call that can park).  That keeps a switch at the physical floor.
+ * call that can park).  That keeps a switch at the physical floor.  An
+ * asynchronous preemption is no call: there the trampoline below saves
+ * the goroutine's FP state and gives the thread the baseline
+ * (src/fpenv.h).
  */
     .text
 
@@ -152,7 +155,10 @@ grt__goexit_stub:
  * return to the interrupted pc with the interrupted sp (ret $128 skips the
  * red zone the handler stepped over).  Frame, from the interrupted sp down:
  * red zone (128), interrupted pc, interrupted rbp (rbp points here), flags,
- * 14 general registers, then the 64-byte aligned xsave area. */
+ * 14 general registers, then the 64-byte aligned xsave area.  The xsave
+ * area holds the goroutine's whole FP environment too (x87 stack and
+ * control word, MXCSR), which the thread does not carry to the next
+ * goroutine: see below. */
     .text
     .globl grt__async_preempt
     .hidden grt__async_preempt
@@ -207,7 +213,18 @@ grt__async_preempt:
     xsave64 (%rsp)
     jmp 2f
 1:  fxsave64 (%rsp)
-2:  call grt__async_preempt_park
+    /* The thread leaves our FP state behind: the scheduler and whatever
+     * goroutine runs next here get the baseline (src/fpenv.h), an empty
+     * x87 stack, the control word and MXCSR as at grt_run with no flag
+     * raised, and clean upper halves of the vector registers (dirty ones
+     * slow down SSE code on some cores).  xrstor puts ours back. */
+2:  fninit
+    fldcw grt__fpenv_base+4(%rip)
+    ldmxcsr grt__fpenv_base(%rip)
+    cmpb $0, grt__avx_ok(%rip)
+    je 5f
+    vzeroupper
+5:  call grt__async_preempt_park
     cmpb $0, grt__xsave_ok(%rip)
     je 3f
     movl $-1, %eax
