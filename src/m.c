@@ -196,6 +196,7 @@ static void mstart_common(struct m *mp)
 {
     grt__g = mp->g0;
     mp->tid = (int32_t)syscall(SYS_gettid);
+    mp->errno_loc = &errno;
     grt__fpenv_load();
     g0_bounds(mp);
     grt__race_m_start(mp->g0);

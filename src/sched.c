@@ -218,10 +218,17 @@ static void mcall_race_entry(void *arg)
     mp->mcall_fn(gp);
 }
 
+/* Every goroutine leaves its thread here: parks, yields, preemptions (the
+ * trampolines come here through grt__preempt_park), syscall exits, exit.
+ * errno is part of the goroutine, so its value stays in this frame, on
+ * the goroutine's own stack, while it is switched out, and is put back
+ * into the errno of whichever thread resumes it.  Through the M's cached
+ * address: __errno_location is a call into libc. */
 static inline void mcall_impl(void (*fn)(struct g *), bool dying)
 {
     struct g *gp = getg();
     struct m *mp = gp->m;
+    int err = *mp->errno_loc;
     grt__g = mp->g0; /* first, so a signal sees "in the scheduler" */
     if (GRT_RACE) {
         mp->mcall_fn = fn;
@@ -232,6 +239,7 @@ static inline void mcall_impl(void (*fn)(struct g *), bool dying)
     }
     /* Resumed by gogo, possibly on another thread. */
     grt__race_switch_finish(gp);
+    *gp->m->errno_loc = err;
 }
 
 void grt__mcall(void (*fn)(struct g *gp))
@@ -328,7 +336,9 @@ static _Noreturn void execute(struct g *gp, bool inherit)
     if (gp->stack == NULL)
         grt__stack_bind(pp, gp);
     if (gp->sched.sp == NULL) {
-        /* First run: build the frame that starts fn and returns to goexit. */
+        /* First run: build the frame that starts fn and returns to goexit.
+         * A goroutine starts with errno 0, as a thread does. */
+        *mp->errno_loc = 0;
         grt__race_g_start(gp);
         if (GRT_RACE)
             gp->sched.sp = grt__ctx_init(stack_start(gp), race_gostart, gp);
