@@ -312,6 +312,24 @@ static bool parse(mcontext_t *mc, struct recs *r)
 
 static uint64_t *rec_u64(struct _aarch64_ctx *h) { return (uint64_t *)(void *)(h + 1); }
 
+/* A signal frame is found by its FP/SIMD record, the first record of the
+ * frame's mcontext, 16-byte aligned: FPSIMD_MAGIC and the record's size,
+ * and the sp saved in the same mcontext pointing above it, where the
+ * interrupted code's stack went on.  (qemu-user builds the same frame.) */
+__attribute__((no_sanitize_address)) bool grt__arch_sigframe_in(uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t rec = offsetof(mcontext_t, __reserved);
+    for (uintptr_t a = (lo + rec + 15) & ~(uintptr_t)15; a + 16 <= hi; a += 16) {
+        const volatile uint32_t *h = (const volatile uint32_t *)a;
+        if (h[0] != FPSIMD_MAGIC || h[1] != sizeof(struct fpsimd_context))
+            continue;
+        const volatile uint64_t *sp = (const volatile uint64_t *)(a - rec + offsetof(mcontext_t, sp));
+        if (*sp > a && *sp <= hi)
+            return true;
+    }
+    return false;
+}
+
 /* Make the interrupted goroutine run grt__async_preempt (step 1 above). */
 __attribute__((no_sanitize_address)) bool grt__arch_preempt_inject(void *ucp)
 {

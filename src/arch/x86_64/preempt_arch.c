@@ -97,6 +97,32 @@ size_t grt__arch_preempt_stack_need(void)
     return 128 + 8 + 8 + 15 * 8 + (size_t)grt__xsave_size + 64 + 1024;
 }
 
+/* A signal frame is found by its FP state, which the kernel stores
+ * 64-byte aligned in the frame, with the xsave layout's software area
+ * (bytes 464-511 of the legacy region) starting with FP_XSTATE_MAGIC1 and
+ * giving the area's size, and FP_XSTATE_MAGIC2 stored right after the
+ * area.  Both magics at the right distance do not occur by chance.  (A
+ * kernel on a CPU without xsave, older than 2008, writes no magic: its
+ * frames are not recognised.) */
+#define FP_XSTATE_MAGIC1_ 0x46505853u
+#define FP_XSTATE_MAGIC2_ 0x46505845u
+#define SW_BYTES          464 /* struct _fpx_sw_bytes in the fxsave area */
+
+__attribute__((no_sanitize_address)) bool grt__arch_sigframe_in(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t a = (lo + 63) & ~(uintptr_t)63; a + 512 <= hi; a += 64) {
+        const volatile uint32_t *sw = (const volatile uint32_t *)(a + SW_BYTES);
+        if (sw[0] != FP_XSTATE_MAGIC1_)
+            continue;
+        uint32_t size = sw[4], extended = sw[1]; /* xstate_size, extended_size */
+        if (size < 512 + 64 || extended != size + 4 || size > hi - a - 4)
+            continue;
+        if (*(const volatile uint32_t *)(a + size) == FP_XSTATE_MAGIC2_)
+            return true;
+    }
+    return false;
+}
+
 /* Make the interrupted code call grt__async_preempt: push its pc below the
  * red zone, as if it had executed a call there. */
 bool grt__arch_preempt_inject(void *ucp)
