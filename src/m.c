@@ -201,7 +201,7 @@ static void mstart_common(struct m *mp)
     g0_bounds(mp);
     grt__race_m_start(mp->g0);
     grt__signal_m_init(mp);
-    grt__ctx_save_call(&mp->exit_sp, mstart1, mp);
+    grt__ctx_save_call(&mp->exit_sp, mstart1, mp, mp->errno_loc);
     /* grt__mexit jumped back here: the M is done. */
     grt__signal_m_fini(mp);
     grt__g = NULL;
@@ -241,7 +241,7 @@ void grt__mexit(struct m *mp)
         grt__unlock(&grt__sched.lock);
     }
     grt__race_m_exit(mp);
-    grt__ctx_jump(mp->exit_sp);
+    grt__ctx_jump(mp->exit_sp, mp->errno_loc);
 }
 
 /* A straggler (abandoned inside a syscall at shutdown) leaves its thread
@@ -249,7 +249,7 @@ void grt__mexit(struct m *mp)
 void grt__ctx_jump_exit(struct m *mp)
 {
     grt__race_m_exit(mp);
-    grt__ctx_jump(mp->exit_sp);
+    grt__ctx_jump(mp->exit_sp, mp->errno_loc);
 }
 
 struct m *grt__m_alloc(void)

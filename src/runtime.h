@@ -214,7 +214,7 @@ typedef struct m {
     void       *sigstack;  /* this M's signal stack (signal.c) */
     stack_t     old_sigstack;
     int32_t     tid;       /* kernel thread id */
-    int        *errno_loc; /* this thread's errno (sched.c: mcall_impl) */
+    int        *errno_loc; /* this thread's errno (switch.S saves and restores it) */
 } m_t;
 
 /* ------------------------------------------------------------------ */

@@ -6,9 +6,9 @@
 #define GRT_ARCH_H
 #include <stdint.h>
 
-void grt__ctx_jump(void *sp) __attribute__((noreturn));
-void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg);
-void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg);
+void grt__ctx_jump(void *sp, int *errno_loc) __attribute__((noreturn));
+void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg, int *errno_loc);
+void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg, int *errno_loc);
 void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp);
 void grt__gostart(void);
 void grt__goexit_stub(void);
@@ -17,9 +17,9 @@ void grt__goexit_stub(void);
 
 static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)
 {
-    uintptr_t *sp = (uintptr_t *)((hi & ~(uintptr_t)15) - 160);
-    for (int i = 0; i < 20; i++)
-        sp[i] = 0;
+    uintptr_t *sp = (uintptr_t *)((hi & ~(uintptr_t)15) - 176);
+    for (int i = 0; i < 22; i++)
+        sp[i] = 0;                    /* sp[20]: errno, 0 at start */
     sp[0] = (uintptr_t)fn;            /* x19 */
     sp[1] = (uintptr_t)arg;           /* x20 */
     sp[10] = 0;                       /* x29: end of the frame chain */

@@ -212,7 +212,7 @@ bool grt__arch_insn_in_stub(uintptr_t pc)
 }
 
 /* The save area with the largest SVE payload we carry, and the scheduler
- * call the trampoline makes (mcall saves 160 bytes on this stack too). */
+ * call the trampoline makes (mcall saves 176 bytes on this stack too). */
 size_t grt__arch_preempt_stack_need(void)
 {
     return sizeof(struct area) + sve_reserve + 16 + 1024;

@@ -6,15 +6,15 @@
 #define GRT_ARCH_H
 #include <stdint.h>
 
-void grt__ctx_jump(void *sp) __attribute__((noreturn));
-void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg);
-void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg);
+void grt__ctx_jump(void *sp, int *errno_loc) __attribute__((noreturn));
+void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg, int *errno_loc);
+void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg, int *errno_loc);
 void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp);
 void grt__gostart(void);
 void grt__goexit_stub(void);
 
 #define GRT_ARCH_NAME "x86_64"
-#define GRT_CTX_WORDS 7 /* r15 r14 r13 r12 rbx rbp pc */
+#define GRT_CTX_WORDS 8 /* errno r15 r14 r13 r12 rbx rbp pc */
 
 /* Build the frame that makes grt__ctx_jump start fn(arg) on [lo, hi):
  * returns the sp to store in the gobuf. */
@@ -29,12 +29,13 @@ static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)
     *--sp = 0;                           /* r13 */
     *--sp = 0;                           /* r14 */
     *--sp = 0;                           /* r15 */
+    *--sp = 0;                           /* errno: a goroutine starts with 0 */
     return sp;
 }
 
 /* The pc and frame pointer a saved context will resume with. */
-static inline uintptr_t grt__ctx_pc(void *sp) { return ((uintptr_t *)sp)[6]; }
-static inline uintptr_t grt__ctx_fp(void *sp) { return ((uintptr_t *)sp)[5]; }
+static inline uintptr_t grt__ctx_pc(void *sp) { return ((uintptr_t *)sp)[7]; }
+static inline uintptr_t grt__ctx_fp(void *sp) { return ((uintptr_t *)sp)[6]; }
 
 static inline void grt__cpu_relax(void) { __asm__ __volatile__("pause" ::: "memory"); }
 
