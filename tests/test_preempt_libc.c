@@ -9,13 +9,26 @@
  * libgrt (preempt.c), so here, with one P and preemption requested every
  * 50 us (GRT_DEBUG=preemptstress), goroutines that spend nearly all their
  * time in qsort, malloc/free, snprintf and strtod run side by side for two
- * seconds without a deadlock or a crash.  qsort's comparator is user code
+ * seconds without a deadlock or a crash (longer, up to 30 s, until 50
+ * preemptions were seen: on a loaded machine, and under ASan, where most
+ * of the time is spent inside libc, two seconds may hold fewer).  qsort's comparator is user code
  * called by libc: preempting it is allowed and happens (libc holds no lock
  * across the callback).
  */
 #include "grt_test.h"
 
-#define RUN_NS 2000000000LL
+#include <stdbool.h>
+
+#define RUN_NS          2000000000LL
+#define MAX_NS          30000000000LL
+#define MIN_PREEMPTIONS 50
+
+static int run_stop; /* set by the main goroutine */
+
+static bool running(void)
+{
+    return !__atomic_load_n(&run_stop, __ATOMIC_RELAXED);
+}
 
 static int64_t ops[8];
 static int64_t cmp_calls;
@@ -30,10 +43,9 @@ static int cmp_int(const void *a, const void *b)
 static void sorter(void *arg)
 {
     grt_waitgroup *wg = arg;
-    int64_t end = grt_now() + RUN_NS;
     uint32_t x = (uint32_t)grt_id() * 2654435761u;
     int64_t n = 0;
-    while (grt_now() < end) {
+    while (running()) {
         size_t len = 1000 + (x % 3000);
         int *a = malloc(len * sizeof *a);
         CHECK(a != NULL);
@@ -55,12 +67,11 @@ static void sorter(void *arg)
 static void allocator(void *arg)
 {
     grt_waitgroup *wg = arg;
-    int64_t end = grt_now() + RUN_NS;
     void *keep[64] = {0};
     uint32_t x = (uint32_t)grt_id() * 40503u;
     int64_t n = 0;
     char buf[64];
-    while (grt_now() < end) {
+    while (running()) {
         for (int k = 0; k < 256; k++) {
             x = x * 1103515245u + 12345u;
             size_t i = (x >> 16) % 64;
@@ -89,8 +100,17 @@ static void main_g(void *arg)
     CHECK_EQ(grt_go(allocator, &wg), 0);
     CHECK_EQ(grt_go(allocator, &wg), 0);
     CHECK_EQ(grt_go(allocator, &wg), 0);
-    grt_waitgroup_wait(&wg);
+    int64_t start = grt_now();
     grt_stats st;
+    for (;;) {
+        grt_sleep(50000000);
+        CHECK_EQ(grt_stats_get(&st), 0);
+        int64_t t = grt_now() - start;
+        if ((t >= RUN_NS && st.preemptions >= MIN_PREEMPTIONS) || t >= MAX_NS)
+            break;
+    }
+    __atomic_store_n(&run_stop, 1, __ATOMIC_RELAXED);
+    grt_waitgroup_wait(&wg);
     CHECK_EQ(grt_stats_get(&st), 0);
     printf("procs=%lld: %lld sorts (%lld comparisons), %lld malloc/free rounds, %lld preemptions\n",
            (long long)st.procs, (long long)ops[0], (long long)cmp_calls, (long long)ops[1],
@@ -98,7 +118,7 @@ static void main_g(void *arg)
     CHECK_GT(ops[0], 0);
     CHECK_GT(ops[1], 0);
     /* Preemption did happen (in the comparator and the loops' own code). */
-    CHECK_GE(st.preemptions, 50);
+    CHECK_GE(st.preemptions, MIN_PREEMPTIONS);
 }
 
 int main(void)
@@ -111,6 +131,7 @@ int main(void)
     setenv("GRT_DEBUG", "preemptstress=50", 1);
     test_run(1, main_g, NULL);
     memset(ops, 0, sizeof ops);
+    run_stop = 0;
     test_run(2, main_g, NULL);
     return 0;
 }
