@@ -90,6 +90,7 @@
  * them, move with the goroutine, like FPCR.
  */
 #include "runtime.h"
+#include "arch.h"
 #include "fpenv.h"
 #include "preempt.h"
 #include "sched.h"
@@ -114,7 +115,6 @@
 _Static_assert(SIGURG == 23, "switch.S sends signal 23");
 _Static_assert(SYS_tgkill == 131, "switch.S calls tgkill as 131");
 
-void grt__async_preempt(void);
 extern const char grt__async_preempt_resume_pc[];
 
 /* The save area, at the bottom of which grt__async_preempt runs (sp and

@@ -3,6 +3,7 @@
  * preemption: reading the interrupted context and redirecting it into
  * grt__async_preempt (switch.S), and sizing the register save area.
  */
+#include "arch.h"
 #include "preempt.h"
 
 #include <cpuid.h>
@@ -13,8 +14,6 @@
 uint64_t grt__xsave_size = 512;
 uint8_t  grt__xsave_ok;
 uint8_t  grt__avx_ok; /* the OS keeps AVX state: the trampoline may vzeroupper */
-
-void grt__async_preempt(void);
 
 bool grt__arch_preempt_supported(void)
 {
