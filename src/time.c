@@ -143,7 +143,7 @@ grt_timer *grt_timer_new(int64_t delay, int64_t period)
         errno = EINVAL;
         return NULL;
     }
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING) {
+    if (!grt__sched_running()) {
         errno = ESRCH;
         return NULL;
     }
