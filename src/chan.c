@@ -41,6 +41,7 @@
  * memory (EINVAL if it overflows, ENOMEM if malloc fails).
  */
 #include "chan.h"
+#include "ctx.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -282,39 +283,68 @@ static inline bool chan_empty(struct grt_chan *c)
     return ld_acquire(&c->qcount) == 0;             /* pairs with buf_put/take */
 }
 
+static bool unlock_chan(struct g *gp, void *arg)
+{
+    (void)gp;
+    grt__unlock(&((struct grt_chan *)arg)->lock);
+    return true;
+}
+
 /* Block on c (lock held, released by the park) in queue q until a partner
  * or close completes the operation; elem is read (send) or written (recv,
  * zeroed by close) by the other side while we are parked.  0 or -EPIPE. */
-static inline int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
+static inline __attribute__((always_inline)) int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
                             int reason)
 {
+    /* Under a context that has ended, do not park (ctx.h). */
+    int err = grt__park_check(gp);
+    if (unlikely(err != 0)) {
+        grt__unlock(&c->lock);
+        return err;
+    }
     struct grt__sudog *s = grt__sudog_acquire();
     s->g = gp;
     s->elem = elem;
     s->c = c;
+    /* Under a context, wakers claim the park as a select's (ctx.h). */
+    if (unlikely(gp->ctx != NULL)) {
+        s->is_select = true;
+        grt__park_gen(gp);
+    }
     grt__chan_ref(c);
     gp->waiting = s;
     gp->param = 0;
     grt__waitq_enqueue(q, s);
-    grt__goparkunlock(&c->lock, reason);
+    err = grt__gopark_intr(gp, unlock_chan, c, reason, NULL);
 
-    if (unlikely(gp->param != (uintptr_t)s))
+    if (unlikely(err != 0)) {
+        /* The context won: no partner touched s, which may still be
+         * queued (a waker that lost the claim unlinks it). */
+        grt__lock(&c->lock);
+        grt__waitq_remove(q, s);
+        grt__unlock(&c->lock);
+    } else if (unlikely(gp->param != (uintptr_t)s)) {
         grt__fatal("channel operation: spurious wakeup");
+    }
     gp->param = 0;
     gp->waiting = NULL;
     bool ok = s->success;
     s->c = NULL;
+    s->is_select = false;
     grt__sudog_release(s);
     grt__chan_unref(c);
+    if (unlikely(err != 0))
+        return err;
     return ok ? 0 : -EPIPE;
 }
 
-static int chan_send_slow(struct grt_chan *c, const void *ep, struct g *gp)
+/* Out of line: the parked frame is named in dumps (test_dump). */
+static __attribute__((noinline)) int chan_send_slow(struct grt_chan *c, const void *ep, struct g *gp)
 {
     return chan_park(c, &c->sendq, (void *)ep, gp, WAIT_CHAN_SEND);
 }
 
-static int chan_recv_slow(struct grt_chan *c, void *ep, struct g *gp)
+static __attribute__((noinline)) int chan_recv_slow(struct grt_chan *c, void *ep, struct g *gp)
 {
     return chan_park(c, &c->recvq, ep, gp, WAIT_CHAN_RECV);
 }

@@ -11,6 +11,7 @@
  */
 #include "runtime.h"
 #include "sema.h"
+#include "ctx.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ static void teardown(void)
      * cached timer in a P's heap, and gfree_all frees it with the G. */
     for (int32_t i = 0; i < grt__nallp; i++)
         grt__timers_forget(grt__allp[i]);
+    grt__ctx_fini();
     grt__gfree_all(stragglers > 0);
     grt__sudog_fini();
     grt__p_free_all();

@@ -170,6 +170,20 @@ typedef struct __attribute__((aligned(64))) g {
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
     struct g          *alllink;     /* allgs list (every G ever allocated) */
+    /* Contexts (ctx.c).  ctx is the context the G runs under, NULL for
+     * background (the only one that never ends, so a NULL test is the
+     * whole cost of an interruptible park outside contexts); ctx_ref is
+     * the one it holds a runtime reference on (the one it was started
+     * under; grt_ctx_swap changes ctx only). */
+    struct grt_ctx    *ctx;
+    struct grt_ctx    *ctx_ref;
+    struct g          *ctx_next;    /* ctx->waiters, while parked interruptibly */
+    struct g          *ctx_prev;
+    bool               ctx_linked;  /* on ctx->waiters */
+    int32_t            park_err;    /* set by a context that claimed the park */
+    bool             (*intr_unlockf)(struct g *gp, void *arg); /* the site's commit */
+    bool             (*intr_cancel)(struct g *gp, void *arg);  /* the site's withdrawal */
+    void              *intr_arg;
 } g_t;
 
 /* ------------------------------------------------------------------ */

@@ -114,6 +114,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "ctx.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -922,6 +923,7 @@ static void goexit0(struct g *gp)
     st_relaxed(&gp->preempt, false);
     free(gp->name);
     gp->name = NULL;
+    grt__ctx_g_exit(gp);
     inc_owner(&pp->nexited);
     if (gp->is_main) {
         gp->is_main = false;
@@ -1003,6 +1005,7 @@ static inline void g_init(struct g *gp, grt_fn fn, void *arg, const grt_attr *at
     gp->parent_goid = parent;
     gp->gen = grt__sched.gen;
     gp->sched.sp = NULL;
+    grt__ctx_inherit(gp, grt__curg());
     st_release(&gp->status, G_RUNNABLE);
 }
 
@@ -1042,6 +1045,16 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
     fence_seqcst();
     grt__wakep();
     return 0;
+}
+
+/* A thread grt did not create may make goroutines runnable again (a
+ * cancel, a channel operation): from now on this run cannot be proven
+ * deadlocked, as with a foreign spawn. */
+void grt__sched_foreign_wakeup(void)
+{
+    grt__lock(&grt__sched.lock);
+    grt__sched.foreign_spawn = true;
+    grt__unlock(&grt__sched.lock);
 }
 
 int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr)

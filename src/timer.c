@@ -18,6 +18,8 @@
  * owner's state when that matters (a stale firing is possible by design).
  */
 #include "runtime.h"
+#include "ctx.h"
+#include "deadline.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -287,11 +289,13 @@ int64_t grt__timers_next(void)
 /* grt_sleep                                                           */
 /* ------------------------------------------------------------------ */
 
+/* seq is the sleep's park generation: the G's context may have claimed
+ * the park first (ctx.h), and then the sleeper has gone on. */
 static void sleep_wake(void *arg, uintptr_t seq, int64_t now)
 {
-    (void)seq;
     (void)now;
-    grt__goready(arg);
+    if (grt__park_claim(arg, (uint32_t)seq))
+        grt__goready(arg);
 }
 
 /* Queue the timer only once the G is parked, so the wake-up cannot run
@@ -323,12 +327,17 @@ int grt_sleep(int64_t ns)
         if (gp->timer == NULL)
             return -ENOMEM;
     }
+    int err = grt__park_check(gp);
+    if (unlikely(err != 0))
+        return err;
     struct grt__timer *t = gp->timer;
-    t->when = grt__nanotime() + ns;
+    t->when = grt__time_add(grt__nanotime(), ns);
     t->period = 0;
     t->f = sleep_wake;
     t->arg = gp;
-    t->seq = 0;
-    grt__gopark(sleep_arm, t, WAIT_SLEEP);
-    return 0;
+    t->seq = grt__park_gen(gp);
+    err = grt__gopark_intr(gp, sleep_arm, t, WAIT_SLEEP, NULL);
+    if (unlikely(err != 0))
+        grt__timer_del(t); /* the context won: the timer has not fired */
+    return err;
 }
