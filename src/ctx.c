@@ -419,6 +419,14 @@ void grt__ctx_fini(void)
 /* The interruptible park                                              */
 /* ------------------------------------------------------------------ */
 
+void grt__park_timer_fire(void *arg, uintptr_t seq, int64_t now)
+{
+    (void)now;
+    struct g *gp = arg; /* G records live until shutdown */
+    if (grt__park_claim(gp, (uint32_t)seq))
+        grt__goready(gp);
+}
+
 /* On g0 with gp WAITING: join the context's waiters, then run the site's
  * commit.  If the context has already ended, claim the park for it before
  * the site's commit makes the wait visible to wakers, and resume. */

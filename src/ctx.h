@@ -81,6 +81,10 @@ static inline bool grt__park_claim(struct g *gp, uint32_t gen)
     return cas_acqrel(&gp->select_done, gen, gen | 1u);
 }
 
+/* A timer function for a park's deadline: arg is the G, seq the park's
+ * generation; it readies the G if it claims the park first. */
+void grt__park_timer_fire(void *arg, uintptr_t seq, int64_t now);
+
 /* gopark that the context of gp (the caller) can interrupt.  Two ways to make the
  * wake-up exclusive:
  *   cancel NULL: the site called grt__park_gen, and every waker claims

@@ -117,18 +117,6 @@ static void sel_unlock(const grt_case *cases, const uint32_t *lockorder, uint32_
 /* Parking                                                             */
 /* ------------------------------------------------------------------ */
 
-/* The deadline passed: claim the G for the timeout unless a channel (or a
- * later select, for a stale firing) got there first. */
-static void select_timeout(void *arg, uintptr_t seq, int64_t now)
-{
-    (void)now;
-    struct g *gp = arg; /* G records live until shutdown */
-    uint32_t gen = (uint32_t)seq;
-    /* acq_rel: pairs with grt__select_claim's CAS; the winner alone readies */
-    if (cas_acqrel(&gp->select_done, gen, gen | 1u))
-        grt__goready(gp);
-}
-
 /* gopark commit, on g0 with the G already parked. */
 static bool select_commit(struct g *gp, void *arg)
 {
@@ -188,7 +176,7 @@ static int select_block(grt_case *cases, const uint32_t *lockorder, uint32_t nor
     if (deadline != GRT_FOREVER) {
         memset(&timer, 0, sizeof timer);
         timer.when = deadline;
-        timer.f = select_timeout;
+        timer.f = grt__park_timer_fire; /* claims gen, as a channel would */
         timer.arg = gp;
         timer.seq = gen;
         t = &timer;

@@ -289,15 +289,6 @@ int64_t grt__timers_next(void)
 /* grt_sleep                                                           */
 /* ------------------------------------------------------------------ */
 
-/* seq is the sleep's park generation: the G's context may have claimed
- * the park first (ctx.h), and then the sleeper has gone on. */
-static void sleep_wake(void *arg, uintptr_t seq, int64_t now)
-{
-    (void)now;
-    if (grt__park_claim(arg, (uint32_t)seq))
-        grt__goready(arg);
-}
-
 /* Queue the timer only once the G is parked, so the wake-up cannot run
  * ahead of the park (Go's resetForSleep). */
 static bool sleep_arm(struct g *gp, void *arg)
@@ -333,7 +324,7 @@ int grt_sleep(int64_t ns)
     struct grt__timer *t = gp->timer;
     t->when = grt__time_add(grt__nanotime(), ns);
     t->period = 0;
-    t->f = sleep_wake;
+    t->f = grt__park_timer_fire; /* the G's context may claim the park first */
     t->arg = gp;
     t->seq = grt__park_gen(gp);
     err = grt__gopark_intr(gp, sleep_arm, t, WAIT_SLEEP, NULL);
