@@ -34,7 +34,6 @@ static struct grt_ctx background = {
 
 /* grt_go_ctx on a thread with no goroutine: the context for the spawn. */
 static __thread struct grt_ctx *spawn_ctx;
-static __thread bool spawn_ctx_set;
 
 static inline struct grt_ctx *ctx_or_bg(struct grt_ctx *c)
 {
@@ -53,7 +52,7 @@ void grt__ctx_objref(struct grt_ctx *c)
     xadd_relaxed(&c->objrefs, 1);
 }
 
-static void ctx_objunref(struct grt_ctx *c)
+void grt__ctx_objunref(struct grt_ctx *c)
 {
     /* acq_rel: every use by other holders happens before the free */
     int64_t n = xadd_acqrel(&c->objrefs, -1);
@@ -79,7 +78,7 @@ static void ctx_free(struct grt_ctx *c)
         if (c->sib_next)
             c->sib_next->sib_prev = c->sib_prev;
         grt__unlock(&parent->lock);
-        ctx_objunref(parent);
+        grt__ctx_objunref(parent);
     }
     if (c->done != NULL)
         grt_chan_release(c->done);
@@ -142,7 +141,7 @@ static void ctx_end(struct grt_ctx *c, int err, struct grt_ctx *own)
             grt_chan_close(x->done);
         if (x->timer_armed && x != own)
             grt__timer_del(&x->timer);
-        ctx_objunref(x);
+        grt__ctx_objunref(x);
     }
 }
 
@@ -327,7 +326,7 @@ void grt_ctx_release(grt_ctx *c)
     if (unlikely(n < 0))
         grt__fatal("grt_ctx_release of a released context");
     ctx_end(c, -ECANCELED, NULL);
-    ctx_objunref(c);
+    grt__ctx_objunref(c);
 }
 
 grt_ctx *grt_ctx_current(void)
@@ -352,13 +351,15 @@ int grt_go_ctx(grt_ctx *c, grt_fn fn, void *arg)
 {
     if (c == NULL || fn == NULL)
         return -EINVAL;
-    struct grt_ctx *prev = spawn_ctx;
-    bool prev_set = spawn_ctx_set;
-    spawn_ctx = c->background ? NULL : c;
-    spawn_ctx_set = true;
+    /* The new G inherits the creator's context: lend it c for the call
+     * (a thread with no goroutine lends it through spawn_ctx). */
+    struct grt_ctx *want = c->background ? NULL : c;
+    struct g *gp = grt__curg();
+    struct grt_ctx **slot = gp ? &gp->ctx : &spawn_ctx;
+    struct grt_ctx *prev = *slot;
+    *slot = want;
     int rc = grt__newproc(fn, arg, NULL);
-    spawn_ctx = prev;
-    spawn_ctx_set = prev_set;
+    *slot = prev;
     return rc;
 }
 
@@ -366,22 +367,9 @@ int grt_go_ctx(grt_ctx *c, grt_fn fn, void *arg)
 /* Goroutines                                                          */
 /* ------------------------------------------------------------------ */
 
-void grt__ctx_inherit(struct g *newg, struct g *creator)
+struct grt_ctx *grt__ctx_spawn_foreign(void)
 {
-    struct grt_ctx *c = spawn_ctx_set ? spawn_ctx : (creator ? creator->ctx : NULL);
-    newg->ctx = c;
-    newg->ctx_ref = c;
-    if (c != NULL)
-        grt__ctx_objref(c);
-}
-
-void grt__ctx_g_exit(struct g *gp)
-{
-    struct grt_ctx *c = gp->ctx_ref;
-    gp->ctx = NULL;
-    gp->ctx_ref = NULL;
-    if (c != NULL)
-        ctx_objunref(c);
+    return spawn_ctx;
 }
 
 static void ctx_unlink(struct g *gp)

@@ -113,12 +113,36 @@ static inline int grt__gopark_intr(struct g *gp, bool (*unlockf)(struct g *gp, v
  * runnable (deadlock detection must stay quiet from now on). */
 void grt__sched_foreign_wakeup(void);
 
-/* Goroutine records (sched.c): inherit the creator's context at spawn,
- * drop it at exit and when a run is torn down. */
-void grt__ctx_inherit(struct g *newg, struct g *creator);
-void grt__ctx_g_exit(struct g *gp);
-void grt__ctx_fini(void);
-/* The reference a new goroutine takes (grt_go_ctx). */
+/* The memory reference a goroutine, a child or a canceller takes. */
 void grt__ctx_objref(struct grt_ctx *c);
+void grt__ctx_objunref(struct grt_ctx *c);
+/* The context for a goroutine spawned by a thread that runs none
+ * (grt_go_ctx from a foreign thread), else NULL. */
+struct grt_ctx *grt__ctx_spawn_foreign(void);
+
+/* Goroutine records (sched.c): a new G inherits its creator's context
+ * (grt_go_ctx swaps the creator's for the call), and drops it at exit;
+ * under background both are a load and a predicted branch. */
+static inline void grt__ctx_inherit(struct g *newg, struct g *creator)
+{
+    struct grt_ctx *c = creator ? creator->ctx : grt__ctx_spawn_foreign();
+    newg->ctx = c;
+    newg->ctx_ref = c;
+    if (unlikely(c != NULL))
+        grt__ctx_objref(c);
+}
+
+static inline void grt__ctx_g_exit(struct g *gp)
+{
+    struct grt_ctx *c = gp->ctx_ref;
+    gp->ctx = NULL;
+    if (unlikely(c != NULL)) {
+        gp->ctx_ref = NULL;
+        grt__ctx_objunref(c);
+    }
+}
+
+/* grt_run's end: abandoned goroutines give back their contexts. */
+void grt__ctx_fini(void);
 
 #endif

@@ -995,17 +995,17 @@ static size_t stack_size_of(const grt_attr *attr)
 /* A free record becomes a runnable goroutine (both spawn paths).  It was
  * dead or idle: only dumps can see it until it is queued. */
 static inline void g_init(struct g *gp, grt_fn fn, void *arg, const grt_attr *attr, bool custom,
-                          uint64_t goid, uint64_t parent)
+                          uint64_t goid, struct g *creator)
 {
     gp->has_credit = !custom;
     gp->fn = fn;
     gp->arg = arg;
     gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
     gp->goid = goid;
-    gp->parent_goid = parent;
+    gp->parent_goid = creator ? creator->goid : 0;
     gp->gen = grt__sched.gen;
     gp->sched.sp = NULL;
-    grt__ctx_inherit(gp, grt__curg());
+    grt__ctx_inherit(gp, creator);
     st_release(&gp->status, G_RUNNABLE);
 }
 
@@ -1035,7 +1035,7 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
         grt__unlock(&grt__sched.lock);
         return rc;
     }
-    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), 0);
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), NULL);
     grt__globrunq_put(gp);
     grt__sched.foreign_spawn = true;
     if (grt__tracing())
@@ -1093,7 +1093,7 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
             return rc;
         }
     }
-    g_init(gp, fn, arg, attr, custom, grt__goid_next(pp), me->m->curg ? me->m->curg->goid : 0);
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(pp), me->m->curg);
     inc_owner(&pp->ncreated);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_CREATE, gp->goid, 0);
