@@ -239,15 +239,21 @@ grt_ctx *grt_ctx_with_deadline(grt_ctx *parent, int64_t deadline)
 /* The public calls                                                    */
 /* ------------------------------------------------------------------ */
 
+/* A cancel by the program: from a thread grt did not create, it counts
+ * for deadlock detection (API.md, settled). */
+static void ctx_cancel(struct grt_ctx *c)
+{
+    ctx_end(c, -ECANCELED, NULL);
+    if (getg() == NULL)
+        grt__sched_foreign_wakeup();
+}
+
 int grt_ctx_cancel(grt_ctx *c)
 {
     if (c == NULL)
         return -EINVAL;
-    if (c->background)
-        return 0;
-    ctx_end(c, -ECANCELED, NULL);
-    if (grt__curg() == NULL && getg() == NULL)
-        grt__sched_foreign_wakeup();
+    if (!c->background)
+        ctx_cancel(c);
     return 0;
 }
 
@@ -325,7 +331,7 @@ void grt_ctx_release(grt_ctx *c)
         return;
     if (unlikely(n < 0))
         grt__fatal("grt_ctx_release of a released context");
-    ctx_end(c, -ECANCELED, NULL);
+    ctx_cancel(c);
     grt__ctx_objunref(c);
 }
 
