@@ -321,6 +321,37 @@ static void main_fn(void *arg)
     check_foreign();
 }
 
+/* Goroutines abandoned under a context when grt_run returns give their
+ * references back: the program's release after the run frees it (ASan's
+ * leak check sees the rest), and its deadline no longer runs. */
+static grt_ctx *abandoned_ctx;
+
+static void abandoned(void *arg)
+{
+    grt_chan *never = arg;
+    grt_chan_recv(never, NULL); /* parked on its context's list for ever */
+}
+
+static void abandon_fn(void *arg)
+{
+    grt_chan *never = arg;
+    abandoned_ctx = grt_ctx_with_deadline(NULL, grt_now() + 3600 * GRT_SECOND);
+    grt_ctx *child = grt_ctx_with_cancel(abandoned_ctx);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(grt_go_ctx(i % 2 ? child : abandoned_ctx, abandoned, never), 0);
+    grt_ctx_release(child); /* cancels child's two; the others stay parked */
+    grt_sleep(10 * MS);
+}
+
+static void check_abandoned(void)
+{
+    grt_chan *never = grt_chan_make(0, 0);
+    test_run(2, abandon_fn, never);
+    CHECK_EQ(grt_ctx_err(abandoned_ctx), 0);
+    grt_ctx_release(abandoned_ctx);
+    grt_chan_release(never);
+}
+
 int main(void)
 {
     /* Outside goroutines: background, no swap, and contexts work. */
@@ -341,6 +372,7 @@ int main(void)
 
     test_run(1, main_fn, NULL);
     test_run(2, main_fn, NULL);
+    check_abandoned();
     printf("ok\n");
     return 0;
 }
