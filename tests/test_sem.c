@@ -15,6 +15,8 @@
 #include "grt_test.h"
 
 #include <stdatomic.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MS GRT_MILLISECOND
 
@@ -32,6 +34,38 @@ static void requester(void *p)
     int rc = grt_sem_acquire(&s, r->n, r->deadline);
     int msg = rc == 0 ? r->id : -r->id;
     CHECK_EQ(grt_chan_send(order, &msg), 0);
+}
+
+/* Wait until the goroutine called name is parked in the semaphore: the
+ * FIFO checks depend on the order the requests queued in, which sleeping
+ * cannot guarantee on a loaded machine. */
+static void wait_queued(const char *name)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\"%s\" [semacquire", name);
+    static char buf[1 << 16];
+    int64_t end = grt_now() + 10 * GRT_SECOND;
+    for (;;) {
+        int fd = memfd_create("dump", MFD_CLOEXEC);
+        CHECK(fd >= 0);
+        CHECK_EQ(grt_dump(fd), 0);
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        close(fd);
+        CHECK_GE(n, 0);
+        buf[n] = 0;
+        if (strstr(buf, want))
+            return;
+        if (grt_now() > end)
+            TEST_FAIL("%s never queued", name);
+        grt_sleep(MS);
+    }
+}
+
+static void start(struct req *r, const char *name)
+{
+    grt_attr a = {.name = name};
+    CHECK_EQ(grt_go_attr(requester, r, &a), 0);
+    wait_queued(name);
 }
 
 static int next_msg(void)
@@ -53,12 +87,9 @@ static void check_fifo(void)
     CHECK_EQ(grt_sem_init(&s, 10), 0);
     CHECK_EQ(grt_sem_acquire(&s, 10, GRT_FOREVER), 0);
     struct req big = {6, GRT_FOREVER, 1}, small = {1, GRT_FOREVER, 2}, mid = {3, GRT_FOREVER, 3};
-    CHECK_EQ(grt_go(requester, &big), 0);
-    grt_sleep(10 * MS);
-    CHECK_EQ(grt_go(requester, &small), 0);
-    grt_sleep(10 * MS);
-    CHECK_EQ(grt_go(requester, &mid), 0);
-    grt_sleep(10 * MS);
+    start(&big, "big");
+    start(&small, "small");
+    start(&mid, "mid");
     CHECK_EQ(grt_sem_release(&s, 5), 0); /* 5 free: the head wants 6 */
     none_yet();                          /* small fits but waits behind big */
     CHECK_EQ(grt_sem_tryacquire(&s, 1), -EAGAIN); /* others wait */
@@ -92,8 +123,8 @@ static void check_deadline(void)
     /* big (2) at the head with a deadline blocks small (1) until it gives up */
     struct req big = {2, grt_now() + 60 * MS, 1}, small = {1, GRT_FOREVER, 2};
     CHECK_EQ(grt_go(requester, &big), 0);
-    grt_sleep(10 * MS);
-    CHECK_EQ(grt_go(requester, &small), 0);
+    grt_sleep(10 * MS); /* if big had not queued yet, small gets the unit first: same messages */
+    start(&small, "small");
     CHECK_EQ(next_msg(), -1); /* big timed out ... */
     CHECK_EQ(next_msg(), 2);  /* ... and small got the free unit */
     CHECK_EQ(grt_sem_release(&s, 2), 0);
