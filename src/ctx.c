@@ -21,6 +21,8 @@
 #include "ctx.h"
 #include "chan.h"
 #include "deadline.h"
+#include "g.h"
+#include "misc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -204,7 +206,7 @@ static grt_ctx *ctx_new(grt_ctx *parent, int64_t deadline)
     if (c->err == 0 && own_deadline) {
         if (deadline <= grt__nanotime()) {
             c->err = -ETIMEDOUT; /* not published yet: a plain store */
-        } else if (ld_acquire(&grt__sched.state) == RT_RUNNING) { /* pairs with grt_run's start */
+        } else if (grt__sched_running()) {
             /* After grt_run returns, ctx_err notices the deadline lazily. */
             c->timer.when = deadline;
             c->timer.f = deadline_fire;

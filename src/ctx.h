@@ -27,6 +27,9 @@
 #define GRT_CTX_H
 
 #include "runtime.h"
+#include "lock.h"
+#include "sched.h"
+#include "timer.h"
 
 struct grt_chan;
 
@@ -108,10 +111,6 @@ static inline int grt__gopark_intr(struct g *gp, bool (*unlockf)(struct g *gp, v
     }
     return grt__gopark_intr_slow(unlockf, arg, reason, cancel);
 }
-
-/* A thread grt did not create did something that can make a goroutine
- * runnable (deadlock detection must stay quiet from now on). */
-void grt__sched_foreign_wakeup(void);
 
 /* The memory reference a goroutine, a child or a canceller takes. */
 void grt__ctx_objref(struct grt_ctx *c);

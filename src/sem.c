@@ -18,6 +18,7 @@
  * large one at the head.
  */
 #include "ctx.h"
+#include "misc.h"
 
 #include <errno.h>
 #include <string.h>

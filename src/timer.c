@@ -20,6 +20,9 @@
 #include "runtime.h"
 #include "ctx.h"
 #include "deadline.h"
+#include "misc.h"
+#include "sched.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>
