@@ -353,8 +353,11 @@ static __attribute__((noinline, cold)) int chan_park_ctx(struct grt_chan *c, str
  * or close completes the operation; elem is read (send) or written (recv,
  * zeroed by close) by the other side while we are parked.  0 or -EPIPE,
  * or under a context the context's error. */
-static inline int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
-                            int reason)
+/* Always inlined: the parked frame keeps the name of the operation in
+ * dumps (test_dump), whichever compiler builds it. */
+static inline __attribute__((always_inline)) int chan_park(struct grt_chan *c,
+                                                           struct grt__waitq *q, void *elem,
+                                                           struct g *gp, int reason)
 {
     if (unlikely(gp->ctx != NULL))
         return chan_park_ctx(c, q, elem, gp, reason);
