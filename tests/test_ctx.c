@@ -95,7 +95,8 @@ static void check_deadlines(void)
     CHECK_EQ(cs.err, -EPIPE);
     CHECK_GE(grt_now(), now + 30 * MS);
     CHECK_EQ(grt_ctx_err(earlier), -ETIMEDOUT);
-    CHECK_EQ(grt_ctx_err(p), 0);
+    if (grt_now() < now + 190 * MS) /* unless this thread was stalled that long */
+        CHECK_EQ(grt_ctx_err(p), 0);
     /* the parent's deadline ends the later child too, with -ETIMEDOUT */
     cs.chan = grt_ctx_done(later);
     CHECK_EQ(grt_select(&cs, 1, now + 5000 * MS), 0);
@@ -112,10 +113,14 @@ static void check_deadlines(void)
     grt_ctx_release(p);
 
     /* ... and a deadline after a cancel */
-    grt_ctx *c = grt_ctx_with_deadline(NULL, grt_now() + 20 * MS);
+    int64_t dl = grt_now() + 20 * MS;
+    grt_ctx *c = grt_ctx_with_deadline(NULL, dl);
+    bool first = grt_now() < dl; /* the cancel comes first (not stalled) */
     CHECK_EQ(grt_ctx_cancel(c), 0);
     grt_sleep(40 * MS);
-    CHECK_EQ(grt_ctx_err(c), -ECANCELED);
+    CHECK(grt_ctx_err(c) == -ECANCELED || grt_ctx_err(c) == -ETIMEDOUT);
+    if (first)
+        CHECK_EQ(grt_ctx_err(c), -ECANCELED);
     grt_ctx_release(c);
 
     /* a deadline not after now: ended at birth */

@@ -119,11 +119,12 @@ static void after_wg(void)
     CHECK_EQ(grt_waitgroup_done(&wg), 0);
     CHECK_EQ(grt_waitgroup_wait(&wg), 0);
 }
-static grt_chan *cond_woke;
+static grt_chan *cond_woke, *cond_ready;
 static void cond_waiter(void *arg)
 {
     (void)arg;
     CHECK_EQ(grt_mutex_lock(&mu), 0);
+    CHECK_EQ(grt_chan_send(cond_ready, NULL), 0); /* main locks mu once we wait */
     CHECK_EQ(grt_cond_wait(&cv, &mu), 0);
     CHECK_EQ(grt_mutex_unlock(&mu), 0);
     CHECK_EQ(grt_chan_send(cond_woke, NULL), 0);
@@ -133,13 +134,15 @@ static void after_cond(void)
     /* The next waiter gets the next signal: the interrupted one's ticket
      * does not swallow it. */
     cond_woke = grt_chan_make(0, 1);
+    cond_ready = grt_chan_make(0, 1);
     CHECK_EQ(grt_go(cond_waiter, NULL), 0);
-    grt_sleep(20 * MS);
-    CHECK_EQ(grt_mutex_lock(&mu), 0);
+    CHECK_EQ(grt_chan_recv(cond_ready, NULL), 0);
+    CHECK_EQ(grt_mutex_lock(&mu), 0); /* the waiter holds its ticket now */
     CHECK_EQ(grt_cond_signal(&cv), 0);
     CHECK_EQ(grt_mutex_unlock(&mu), 0);
     CHECK_EQ(grt_chan_recv(cond_woke, NULL), 0);
     grt_chan_release(cond_woke);
+    grt_chan_release(cond_ready);
 }
 static void setup_sem(void)
 {
@@ -393,7 +396,7 @@ static void check_tree_cancel(void)
 /* ------------------------------------------------------------------ */
 
 struct race_arg {
-    grt_chan *c, *out;
+    grt_chan *c, *out, *sent;
     int       kind;
 };
 struct race_result {
@@ -424,6 +427,7 @@ static void race_sender(void *p)
         CHECK_EQ(grt_sem_release(&sem, 1), 0);
     else
         CHECK_EQ(grt_chan_send(a->c, &v), 0); /* blocks until someone takes it */
+    CHECK_EQ(grt_chan_send(a->sent, NULL), 0);
 }
 
 static void check_races(void)
@@ -433,7 +437,7 @@ static void check_races(void)
     int outcomes[3][2] = {{0}};
     for (int64_t i = 0; i < iters && grt_now() < end; i++) {
         struct race_arg a = {grt_chan_make(sizeof(int), 0), grt_chan_make(sizeof(struct race_result), 1),
-                             (int)(i % 3)};
+                             grt_chan_make(0, 1), (int)(i % 3)};
         if (a.kind == 2) {
             CHECK_EQ(grt_sem_init(&sem, 1), 0);
             CHECK_EQ(grt_sem_acquire(&sem, 1, GRT_FOREVER), 0);
@@ -460,11 +464,9 @@ static void check_races(void)
             } else {
                 CHECK_EQ(res.r, -ECANCELED);
             }
-            /* wait for the release, then exactly one unit is free */
-            for (int t = 0; grt_sem_tryacquire(&sem, 1) != 0; t++) {
-                CHECK_LT(t, 100000);
-                grt_yield();
-            }
+            /* after the release, exactly one unit is free */
+            CHECK_EQ(grt_chan_recv(a.sent, NULL), 0);
+            CHECK_EQ(grt_sem_tryacquire(&sem, 1), 0);
             CHECK_EQ(grt_sem_tryacquire(&sem, 1), -EAGAIN);
         } else if (res.r == -ECANCELED) {
             int v = 0; /* the value was not lost: the sender still offers it */
@@ -476,10 +478,13 @@ static void check_races(void)
             int v;
             CHECK_EQ(grt_chan_tryrecv(a.c, &v), -EAGAIN); /* nothing sent twice */
         }
+        if (a.kind != 2)
+            CHECK_EQ(grt_chan_recv(a.sent, NULL), 0); /* its send completed */
         outcomes[a.kind][res.r == 0]++;
         grt_ctx_release(c);
         grt_chan_release(a.c);
         grt_chan_release(a.out);
+        grt_chan_release(a.sent);
     }
     if (getenv("TEST_VERBOSE"))
         printf("races: recv %d/%d select %d/%d sem %d/%d (cancelled/woken)\n", outcomes[0][0],

@@ -84,7 +84,7 @@ static void check_first_error(void)
     /* two failures: the first one's result */
     grp = grt_group_new(NULL);
     CHECK_EQ(grt_group_go(grp, failer, (void *)(intptr_t)7), 0);
-    grt_sleep(60 * MS);
+    CHECK_EQ(grt_chan_recv(grt_ctx_done(grt_group_ctx(grp)), NULL), -EPIPE); /* 7 failed */
     CHECK_EQ(grt_group_go(grp, failer, (void *)(intptr_t)8), -ECANCELED);
     CHECK_EQ(grt_group_wait(grp), 7);
     grt_group_free(grp);
@@ -160,9 +160,7 @@ static void check_wait_not_interrupted(void)
     grt_ctx_swap(grt_ctx_background());
     CHECK_EQ(grt_chan_send(c, NULL), 0);
     grt_ctx_swap(mine);
-    int64_t t0 = grt_now();
-    CHECK_EQ(grt_group_wait(grp), 0); /* waits for the timer's member */
-    CHECK_GE(grt_now() - t0, 5 * MS);
+    CHECK_EQ(grt_group_wait(grp), 0); /* waits for the timer's member, not -ETIMEDOUT */
     CHECK_EQ(grt_ctx_current(), mine);
     grt_ctx_swap(old);
     grt_group_free(grp);
