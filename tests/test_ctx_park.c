@@ -522,10 +522,16 @@ static void check_dial(void)
     }
     bool hangs = timeouts == 2;
     if (hangs) {
-        int r = interrupt(op_dial, false, 20 * MS);
-        CHECK_EQ(r, -ECANCELED);
-        r = interrupt(op_dial, true, 20 * MS);
-        CHECK_EQ(r, -ETIMEDOUT);
+        /* A connect that the kernel lets through after all (the backlog
+         * had room again when a SYN was retried) proves nothing either
+         * way; any error must be the context's. */
+        for (int by_deadline = 0; by_deadline < 2; by_deadline++) {
+            int r = interrupt(op_dial, by_deadline, 20 * MS);
+            if (r >= 0 && getenv("TEST_VERBOSE"))
+                printf("dial: connected through the full backlog; not checked\n");
+            if (r < 0)
+                CHECK_EQ(r, by_deadline ? -ETIMEDOUT : -ECANCELED);
+        }
     } else if (getenv("TEST_VERBOSE")) {
         printf("dial: this kernel completes connects to a full backlog; not checked\n");
     }
