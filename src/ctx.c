@@ -245,9 +245,8 @@ grt_ctx *grt_ctx_with_deadline(grt_ctx *parent, int64_t deadline)
  * for deadlock detection (API.md, settled). */
 static void ctx_cancel(struct grt_ctx *c)
 {
+    grt__foreign_note();
     ctx_end(c, -ECANCELED, NULL);
-    if (getg() == NULL)
-        grt__sched_foreign_wakeup();
 }
 
 int grt_ctx_cancel(grt_ctx *c)

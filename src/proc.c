@@ -159,6 +159,9 @@ static void teardown(void)
     for (int32_t i = 0; i < grt__nallp; i++)
         grt__timers_forget(grt__allp[i]);
     grt__ctx_fini();
+    /* Zero the sync objects abandoned goroutines were parked on, while
+     * their stacks (which hold the records of those objects) are mapped. */
+    grt__allg_syncref_reset();
     grt__gfree_all(stragglers > 0);
     grt__sudog_fini();
     grt__p_free_all();
