@@ -48,7 +48,9 @@ static void side_unlock(grt__polldesc *pd, int mode)
 
 static int poll_errno(int err)
 {
-    return err == POLL_ERR_CLOSING ? -ECANCELED : -ETIMEDOUT;
+    if (err == POLL_ERR_CLOSING)
+        return -ECANCELED;
+    return err == POLL_ERR_TIMEOUT ? -ETIMEDOUT : err; /* else a context's error */
 }
 
 /* Park until pd is ready for mode.  0, or a negative errno to return. */

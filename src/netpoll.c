@@ -16,6 +16,7 @@
 #include "runtime.h"
 #include "misc.h"
 #include "netpoll.h"
+#include "ctx.h"
 #include "sched.h"
 #include "timer.h"
 
@@ -217,9 +218,21 @@ static bool pd_commit(struct g *gp, void *arg)
     return true;
 }
 
+/* The goroutine's context ended (ctx.h): take gp out of the slot, unless
+ * the poller, a deadline or a close took it first (then they ready it). */
+static bool pd_cancel(struct g *gp, void *arg)
+{
+    /* acq_rel: the same single-winner CAS as pd_unblock's */
+    if (!cas_acqrel((uintptr_t *)arg, (uintptr_t)gp, PD_WAIT))
+        return false;
+    xadd_relaxed(&fds.waiters, -1);
+    return true;
+}
+
 /* Wait until the slot reports readiness.  POLL_OK when ready (or woken
  * for a reason that has gone: the caller just retries its I/O), else
- * POLL_ERR_*. */
+ * POLL_ERR_*, or the negative errno of the goroutine's context when it
+ * ended (ctx.h). */
 int grt__pd_wait(grt__polldesc *pd, int mode)
 {
     uintptr_t *gpp = slot(pd, mode);
@@ -235,13 +248,20 @@ int grt__pd_wait(grt__polldesc *pd, int mode)
     /* Check for close and deadlines only now: one that came before we set
      * WAIT is seen here, one that comes after finds WAIT or our G. */
     int err = grt__pd_check(pd, mode);
-    if (err == POLL_OK)
-        grt__gopark(pd_commit, gpp, WAIT_IO);
+    int cerr = 0;
+    if (err == POLL_OK) {
+        struct g *gp = getg();
+        cerr = grt__park_check(gp);
+        if (likely(cerr == 0))
+            cerr = grt__gopark_intr(gp, pd_commit, gpp, WAIT_IO, pd_cancel);
+    }
     uintptr_t old = xchg_acqrel(gpp, PD_NIL);
     if (old > PD_WAIT)
         grt__fatal("netpoll: corrupted wait slot");
     if (old == PD_READY)
         return POLL_OK;
+    if (unlikely(cerr != 0))
+        return cerr;
     return grt__pd_check(pd, mode);
 }
 

@@ -18,6 +18,7 @@
  * owner's state when that matters (a stale firing is possible by design).
  */
 #include "runtime.h"
+#include "ctx.h"
 #include "deadline.h"
 #include "misc.h"
 #include "sched.h"
@@ -298,13 +299,6 @@ int64_t grt__timers_next(void)
 /* grt_sleep                                                           */
 /* ------------------------------------------------------------------ */
 
-static void sleep_wake(void *arg, uintptr_t seq, int64_t now)
-{
-    (void)seq;
-    (void)now;
-    grt__goready(arg);
-}
-
 /* Queue the timer only once the G is parked, so the wake-up cannot run
  * ahead of the park (Go's resetForSleep). */
 static bool sleep_arm(struct g *gp, void *arg)
@@ -334,12 +328,17 @@ int grt_sleep(int64_t ns)
         if (gp->timer == NULL)
             return -ENOMEM;
     }
+    int err = grt__park_check(gp);
+    if (unlikely(err != 0))
+        return err;
     struct grt__timer *t = gp->timer;
     t->when = grt__time_add(grt__nanotime(), ns); /* INT64_MAX: never */
     t->period = 0;
-    t->f = sleep_wake;
+    t->f = grt__park_timer_fire; /* the G's context may claim the park first */
     t->arg = gp;
-    t->seq = 0;
-    grt__gopark(sleep_arm, t, WAIT_SLEEP);
-    return 0;
+    t->seq = grt__park_gen(gp);
+    err = grt__gopark_intr(gp, sleep_arm, t, WAIT_SLEEP, NULL);
+    if (unlikely(err != 0))
+        grt__timer_del(t); /* the context won: the timer has not fired */
+    return err;
 }
