@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <stdbool.h>
 
@@ -180,7 +181,15 @@ static void leave_mid_use(void)
     CHECK_EQ(grt_go(parked_reader, (void *)(intptr_t)c), 0);
     CHECK_EQ(grt_go(parked_accept, (void *)(intptr_t)left.lfd), 0);
     CHECK_EQ(grt_go(parked_writer, (void *)(intptr_t)left.full[1]), 0);
-    grt_sleep(2 * MS); /* let them park */
+    /* let them park: the writer has filled the pipe */
+    int64_t end = test_now_ns() + 20 * 1000 * MS;
+    int queued = 0;
+    while (ioctl(left.full[0], FIONREAD, &queued) == 0 && queued < 4096) {
+        if (test_now_ns() > end)
+            TEST_FAIL("the writer never filled the pipe");
+        grt_sleep(1 * MS);
+    }
+    grt_sleep(2 * MS);
     left.valid = true;
 }
 
