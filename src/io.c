@@ -18,8 +18,11 @@
  * would park returns -EPERM (-EBADF if fd is not open), and grt_wait_fd
  * still answers for readiness now.
  */
+#include "runtime.h"
+#include "misc.h"
 #include "netpoll.h"
 #include "deadline.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <poll.h>

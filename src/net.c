@@ -7,9 +7,11 @@
  * grt_syscall_enter and grt_syscall_exit: a DNS lookup can block the thread
  * for seconds, and the P should keep running goroutines meanwhile.
  */
+#include "grt.h"
 #include "netpoll.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
