@@ -516,6 +516,36 @@ int grt__fd_unlink_on_close(int fd, const char *path)
     return 0;
 }
 
+/* PD_OPEN -> PD_CLOSING, by the caller that found PD_OPEN under pd->lock
+ * (held on entry, released here): evict the waiters (-ECANCELED), drop the
+ * deadlines, wait for the operations in progress to leave, and take fd
+ * out of the poller.  The fd itself stays open. */
+static void pd_shut(grt__polldesc *pd)
+{
+    /* seq-cst: pairs with grt__fd_acquire (see there). */
+    st_seqcst(&pd->state, PD_CLOSING);
+    grt__timer_del_nowait(&pd->rt);
+    grt__timer_del_nowait(&pd->wt);
+    pd->rseq++;
+    pd->wseq++;
+    pd->restore = false; /* closed: nothing to give back */
+    struct g *rg = pd_unblock(pd, GRT_READ, false);
+    struct g *wg = pd_unblock(pd, GRT_WRITE, false);
+    grt__unlock(&pd->lock);
+    if (rg)
+        grt__goready(rg);
+    if (wg)
+        grt__goready(wg);
+    /* The woken waiters and other calls in progress leave promptly;
+     * close(2) only after the last one, so fd cannot be reused under them.
+     * (Go's poll.FD.Close waits the same way.) */
+    while (ld_seqcst(&pd->refs) > 0)
+        close_wait();
+    if (!pd->blocking)
+        grt__netpoll_close(pd->fd);
+    pd_unlink(pd);
+}
+
 /* Two grt_close of one descriptor: the first moves PD_OPEN to PD_CLOSING
  * and does the whole close; the other finds PD_CLOSING and returns -EBADF
  * without touching the number, which the kernel may give to another file
@@ -537,27 +567,6 @@ int grt__fd_close(int fd)
             return pd_kclose(pd);
         close_wait(); /* PD_KCLOSE: look again once it is over */
     }
-    /* seq-cst: pairs with grt__fd_acquire (see there). */
-    st_seqcst(&pd->state, PD_CLOSING);
-    grt__timer_del_nowait(&pd->rt);
-    grt__timer_del_nowait(&pd->wt);
-    pd->rseq++;
-    pd->wseq++;
-    pd->restore = false; /* closed: nothing to give back */
-    struct g *rg = pd_unblock(pd, GRT_READ, false);
-    struct g *wg = pd_unblock(pd, GRT_WRITE, false);
-    grt__unlock(&pd->lock);
-    if (rg)
-        grt__goready(rg);
-    if (wg)
-        grt__goready(wg);
-    /* The woken waiters and other calls in progress leave promptly;
-     * close(2) only after the last one, so fd cannot be reused under them.
-     * (Go's poll.FD.Close waits the same way.) */
-    while (ld_seqcst(&pd->refs) > 0)
-        close_wait();
-    if (!pd->blocking)
-        grt__netpoll_close(fd);
-    pd_unlink(pd);
+    pd_shut(pd);
     return pd_kclose(pd);
 }
