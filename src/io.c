@@ -61,7 +61,7 @@ static int wait_ready(grt__polldesc *pd, int mode)
 {
     if (grt__curg() == NULL)
         return -EPERM; /* a thread that is not a goroutine cannot park */
-    int err = grt__pd_wait(pd, mode);
+    int err = grt__pd_wait(pd, mode, NULL);
     return err == POLL_OK ? 0 : poll_errno(err);
 }
 
@@ -322,9 +322,9 @@ static int wait_deadline(grt__polldesc *pd, int mode, int64_t deadline)
         t.f = call_deadline_fire;
         t.arg = pd;
         t.seq = (uintptr_t)mode;
-        grt__timer_add(&t);
     }
-    e = grt__pd_wait(pd, mode);
+    /* grt__pd_wait arms t once the slot says a waiter is coming */
+    e = grt__pd_wait(pd, mode, deadline != GRT_FOREVER ? &t : NULL);
     if (deadline != GRT_FOREVER)
         grt__timer_del(&t);
     if (e != POLL_OK)

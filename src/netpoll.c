@@ -303,7 +303,7 @@ static bool pd_commit(struct g *gp, void *arg)
 /* Wait until the slot reports readiness.  POLL_OK when ready (or woken
  * for a reason that has gone: the caller just retries its I/O), else
  * POLL_ERR_*. */
-int grt__pd_wait(grt__polldesc *pd, int mode)
+int grt__pd_wait(grt__polldesc *pd, int mode, grt__timer *t)
 {
     uintptr_t *gpp = slot(pd, mode);
     for (;;) {
@@ -315,6 +315,11 @@ int grt__pd_wait(grt__polldesc *pd, int mode)
         if (old != PD_READY && old != PD_NIL)
             grt__fatal("two goroutines wait on fd %d for the same direction", pd->fd);
     }
+    /* A per-call timer armed before WAIT could fire into an empty slot
+     * and its eviction be lost; from now on it finds WAIT (and makes the
+     * park below return at once) or our G (and wakes it). */
+    if (t)
+        grt__timer_add(t);
     /* Check for close and deadlines only now: one that came before we set
      * WAIT is seen here, one that comes after finds WAIT or our G. */
     int err = grt__pd_check(pd, mode);

@@ -121,7 +121,12 @@ int            grt__fd_close(int fd);
  * fd is closed by grt_close, if it is still the same file then. */
 int            grt__fd_unlink_on_close(int fd, const char *path);
 int            grt__pd_check(grt__polldesc *pd, int mode);
-int            grt__pd_wait(grt__polldesc *pd, int mode);
+/* Park until pd is ready for mode (POLL_OK) or closed or past its
+ * deadline (POLL_ERR_*).  t, if not NULL, is a timer for this call only
+ * whose f evicts the waiter (grt__pd_evict): it is armed here, once the
+ * slot is PD_WAIT, so that a firing cannot come while nobody is there to
+ * evict; the caller removes it afterwards (grt__timer_del). */
+int            grt__pd_wait(grt__polldesc *pd, int mode, grt__timer *t);
 int            grt__pd_set_deadline(grt__polldesc *pd, int64_t rd, int64_t wd);
 void           grt__pd_evict(grt__polldesc *pd, int mode);
 

@@ -6,6 +6,9 @@
  *    ahead in a loop while a reader is parked on the fd, so timers fire
  *    while the deadline is being moved (a firing waited for pd->lock while
  *    the mover, holding it, waited for the firing: a hang);
+ *  - a per-call deadline (grt_wait_fd) a few hundred ns ahead, looped: the
+ *    timer fires while the goroutine is on its way to park; every wait
+ *    ends with -ETIMEDOUT (an early firing's wake-up was lost: a hang);
  *  - close during a deadline firing: a deadline 0-3 us ahead, then
  *    grt_close at once, from a goroutine or a thread grt did not create;
  *    the parked reader gets -ECANCELED or -ETIMEDOUT, close returns 0;
@@ -162,6 +165,32 @@ static void deadline_churn(int movers)
     wait_flag(&r.done, "the reader");
     printf("deadline churn: %d mover(s), %lld moves each, %lld timeouts seen\n", movers, c[0].calls,
            (long long)atomic_load(&r.timeouts));
+    CHECK_EQ(grt_close(p[0]), 0);
+    CHECK_EQ(grt_close(p[1]), 0);
+}
+
+/* --- a per-call deadline that fires at once --------------------------------- */
+
+/* grt_wait_fd with a deadline a few hundred ns ahead: its timer fires on
+ * the other P's M while this goroutine is still on its way to park.  The
+ * wait must end (-ETIMEDOUT) every time: an eviction that came before the
+ * waiter was in the slot was once lost, and the goroutine slept for ever. */
+static void call_deadline_race(void)
+{
+    phase = "per-call deadline firing at once";
+    int p[2];
+    CHECK_EQ(pipe(p), 0);
+    int64_t until = test_now_ns() + 1000 * MS;
+    long long n = 0, max = test_scale(300000);
+    unsigned seed = 11;
+    for (; n < max && (n & 63 || test_now_ns() < until); n++) {
+        int64_t d = grt_now() + 200 + (int64_t)(rand_r(&seed) % 3000);
+        int rc = grt_wait_fd(p[0], GRT_READ, d);
+        if (rc != -ETIMEDOUT)
+            TEST_FAIL("grt_wait_fd returned %d, want -ETIMEDOUT", rc);
+        atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+    }
+    printf("per-call deadline race: %lld waits\n", n);
     CHECK_EQ(grt_close(p[0]), 0);
     CHECK_EQ(grt_close(p[1]), 0);
 }
@@ -379,6 +408,8 @@ static void main_procs2(void *arg)
         deadline_churn(1);
         deadline_churn(2);
     }
+    if (want("callrace"))
+        call_deadline_race();
     if (want("firing"))
         close_during_firing();
     if (want("stress"))
