@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -96,6 +97,28 @@ static inline int64_t test_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Entries of a /proc directory (task, fd): what a test counts to check
+ * that nothing is left behind. */
+static inline int test_count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL)
+        TEST_FAIL("opendir %s: %s", path, strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Descriptors open in this process, less the one that counts them. */
+static inline int test_count_fds(void)
+{
+    return test_count_dir("/proc/self/fd") - 1;
 }
 
 /* Run fn as the main goroutine with procs Ps; the run must return 0. */

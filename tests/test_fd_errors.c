@@ -14,7 +14,6 @@
  * ports out of range or not decimal, missing port, unbalanced brackets,
  * bare IPv6, empty host for dial, over-long unix paths and abstract names.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -26,19 +25,6 @@
 #include "grt_test.h"
 
 #define MS ((int64_t)1000000)
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the directory stream's own */
-}
 
 /* --- descriptors that are not open --------------------------------------- */
 
@@ -232,7 +218,7 @@ static void check_wait_events(int fd, const char *where)
  * deadline-passed form works, grt_close closes. */
 static void check_no_runtime(const char *when)
 {
-    int nfd = count_fds();
+    int nfd = test_count_fds();
     check_bad_fds(when);
     check_addresses(when, false);
     int p[2];
@@ -265,7 +251,7 @@ static void check_no_runtime(const char *when)
     CHECK_EQ(grt_close(p[1]), 0);
     CHECK_EQ(fcntl(p[0], F_GETFD), -1);
     CHECK_EQ(grt_close(p[0]), -EBADF);
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
 }
 
 /* In a goroutine: calls on open descriptors of the wrong kind, and
@@ -368,31 +354,31 @@ static void *foreign(void *arg)
 static void main_fn(void *arg)
 {
     (void)arg;
-    int nfd = count_fds();
+    int nfd = test_count_fds();
     check_bad_fds("goroutine");
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
     check_addresses("goroutine", true);
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
     check_open_fds("goroutine");
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
     pthread_t t;
     CHECK_EQ(pthread_create(&t, NULL, foreign, NULL), 0);
     while (!atomic_load(&foreign_ok))
         grt_sleep(MS);
     pthread_join(t, NULL);
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
 }
 
 int main(void)
 {
     bad_fds_init();
-    int nfd = count_fds();
+    int nfd = test_count_fds();
     check_no_runtime("before grt_run");
     test_run(2, main_fn, NULL);
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
     check_no_runtime("after grt_run");
     test_run(1, main_fn, NULL); /* and once more, after the calls outside */
-    CHECK_EQ(count_fds(), nfd);
+    CHECK_EQ(test_count_fds(), nfd);
     printf("ok\n");
     return 0;
 }

@@ -24,7 +24,6 @@
  * Every loop is bounded by time as well as count; a watchdog turns a hang
  * into a failure with a message.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -56,19 +55,6 @@ static void *watchdog(void *arg)
         }
     }
     return NULL;
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 /* A reader parked on fd: reads until EOF, close or error; a deadline that
@@ -422,9 +408,9 @@ int main(int argc, char **argv)
     pthread_t wd;
     CHECK_EQ(pthread_create(&wd, NULL, watchdog, NULL), 0);
     pthread_detach(wd);
-    int before = count_fds();
+    int before = test_count_fds();
     test_run(2, main_procs2, NULL);
-    CHECK_EQ(count_fds(), before);
+    CHECK_EQ(test_count_fds(), before);
 
     /* One P, no asynchronous preemption: the second closer keeps the P
      * until it has closed, whatever the load on the machine. */
@@ -434,7 +420,7 @@ int main(int argc, char **argv)
         test_run(1, double_close_fixed, NULL);
         unsetenv("GRT_DEBUG");
     }
-    CHECK_EQ(count_fds(), before);
+    CHECK_EQ(test_count_fds(), before);
     printf("ok\n");
     return 0;
 }

@@ -14,7 +14,6 @@
  *    deadlines fire, grt_close wakes nobody stale) and then closes them.
  *    The number of open descriptors is the same after every run.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -23,19 +22,6 @@
 #include "grt_test.h"
 
 #define MS ((int64_t)1000000)
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
 
 /* --- flags ------------------------------------------------------------------ */
 
@@ -209,18 +195,18 @@ static void cleanup_main(void *arg)
 
 static void check_restarts(void)
 {
-    int start = count_fds();
+    int start = test_count_fds();
     int base = -1;
     for (int i = 0; i < 20; i++) {
         test_run(1 + i % 2, restart_main, NULL);
-        int n = count_fds();
+        int n = test_count_fds();
         if (base < 0)
             base = n;
         if (n != base)
             TEST_FAIL("run %d: %d descriptors open, %d after the first run", i, n, base);
     }
     test_run(2, cleanup_main, NULL); /* closes what the last run left */
-    CHECK_EQ(count_fds(), start);
+    CHECK_EQ(test_count_fds(), start);
 }
 
 int main(void)
