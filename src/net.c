@@ -157,58 +157,107 @@ static int sock_new(int family)
     return fd < 0 ? -errno : fd;
 }
 
-/* A listening socket bound to sa.  v6only (AF_INET6 only): 0 for a dual
- * stack socket that also takes IPv4 (as ::ffff:a.b.c.d). */
-static int listen_on(const struct sockaddr *sa, socklen_t len, int v6only)
+/* What listen or dial does with one candidate: fd is a fresh socket of
+ * sa's family; 0 if it is now the caller's, or -errno. */
+typedef int (*addr_try_fn)(int fd, const struct sockaddr *sa, socklen_t len, void *arg);
+
+static int try_addr(const struct sockaddr *sa, socklen_t len, addr_try_fn try, void *arg)
 {
     int fd = sock_new(sa->sa_family);
     if (fd < 0)
         return fd;
-    int one = 1, rc = 0;
-    if (sa->sa_family != AF_UNIX)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (sa->sa_family == AF_INET6 &&
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
-        rc = -errno;
-    else if (bind(fd, sa, len) != 0 || listen(fd, SOMAXCONN) != 0)
-        rc = -errno;
-    if (rc != 0) {
-        close(fd);
-        return rc;
-    }
-    return fd;
-}
-
-static int listen_unix(const char *address)
-{
-    struct sockaddr_un sun;
-    socklen_t len;
-    int rc = unix_addr(address, &sun, &len);
-    if (rc != 0)
-        return rc;
-    int fd = listen_on((struct sockaddr *)&sun, len, 0);
-    /* Like Go's UnixListener, grt_close removes the socket file; outside
-     * a run (-EPERM) there is nothing to remember it in. */
-    if (fd >= 0 && address[0] != '@')
-        grt__fd_unlink_on_close(fd, address);
-    return fd;
+    int rc = try(fd, sa, len, arg);
+    if (rc == 0)
+        return fd;
+    grt_close(fd);
+    return rc;
 }
 
 /* Go listens on every address for "tcp" with an empty or unspecified
  * host: one IPv6 socket with IPV6_V6ONLY off takes IPv4 too.  A machine
- * without IPv6 gets an IPv4 socket instead.  < 0 with -EAFNOSUPPORT when
- * the caller should fall back. */
-static int listen_dual(const char *port)
+ * without IPv6 gets an IPv4 socket instead. */
+static bool dual_stack(int kind, const char *host)
+{
+    return kind == NET_TCP && (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"));
+}
+
+static int try_dual(const char *port, addr_try_fn try, void *arg)
 {
     struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
     any6.sin6_port = htons((uint16_t)atoi(port));
-    int fd = listen_on((struct sockaddr *)&any6, sizeof any6, 0);
+    int fd = try_addr((struct sockaddr *)&any6, sizeof any6, try, arg);
     if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL || fd == -EPROTONOSUPPORT || fd == -ENOPROTOOPT) {
         struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr = {htonl(INADDR_ANY)}};
         any4.sin_port = any6.sin6_port;
-        fd = listen_on((struct sockaddr *)&any4, sizeof any4, 0);
+        fd = try_addr((struct sockaddr *)&any4, sizeof any4, try, arg);
     }
     return fd;
+}
+
+/* The loop listen and dial share: resolve address for network kind (a
+ * unix path is its one candidate; names go through getaddrinfo, passive
+ * for a listener) and try each candidate in turn until one works.  Returns
+ * its fd, or the last error; a deadline that passed or a close ends the
+ * search at once.  A dial needs a host and a runtime (it may park). */
+static int net_open(int kind, const char *address, bool passive, addr_try_fn try, void *arg)
+{
+    if (kind == NET_UNIX) {
+        struct sockaddr_un sun;
+        socklen_t len;
+        int rc = unix_addr(address, &sun, &len);
+        if (rc != 0)
+            return rc;
+        if (!passive && !grt__netpoll_inited())
+            return -EPERM;
+        return try_addr((struct sockaddr *)&sun, len, try, arg);
+    }
+    char host[256], port[16];
+    int rc = split_host_port(address, host, sizeof host, port, sizeof port);
+    if (rc != 0)
+        return rc;
+    if (!passive && !host[0])
+        return -EINVAL; /* nothing to dial (grt.h) */
+    if (!passive && !grt__netpoll_inited())
+        return -EPERM;
+    if (passive && dual_stack(kind, host))
+        return try_dual(port, try, arg);
+    if (kind == NET_TCP6 && !host[0])
+        strcpy(host, "::");
+    struct addrinfo *res;
+    rc = resolve(kind, host, port, passive, &res);
+    if (rc != 0)
+        return rc;
+    rc = -EADDRNOTAVAIL;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        rc = try_addr(ai->ai_addr, ai->ai_addrlen, try, arg);
+        if (rc >= 0 || rc == -ETIMEDOUT || rc == -ECANCELED)
+            break;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+/* arg: the network kind.  "tcp6" is IPv6 only, as in Go; other IPv6
+ * sockets (the dual-stack one) take IPv4 too. */
+static int listen_try(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+    int v6only = *(const int *)arg == NET_TCP6;
+    if (sa->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
+    if (sa->sa_family == AF_INET6 &&
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
+        return -errno;
+    if (bind(fd, sa, len) != 0 || listen(fd, SOMAXCONN) != 0)
+        return -errno;
+    /* Like Go's UnixListener, grt_close removes the socket file (a path,
+     * not an abstract name); outside a run (-EPERM) there is nothing to
+     * remember it in. */
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+    if (sa->sa_family == AF_UNIX && sun->sun_path[0] != 0)
+        grt__fd_unlink_on_close(fd, sun->sun_path);
+    return 0;
 }
 
 int grt_listen(const char *network, const char *address)
@@ -216,28 +265,16 @@ int grt_listen(const char *network, const char *address)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    if (kind == NET_UNIX)
-        return listen_unix(address);
-    char host[256], port[16];
-    int rc = split_host_port(address, host, sizeof host, port, sizeof port);
-    if (rc != 0)
-        return rc;
-    if (kind == NET_TCP && (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::")))
-        return listen_dual(port);
-    if (kind == NET_TCP6 && !host[0])
-        strcpy(host, "::");
-    struct addrinfo *res;
-    rc = resolve(kind, host, port, true, &res);
-    if (rc != 0)
-        return rc;
-    rc = -EADDRNOTAVAIL;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        /* "tcp6" is IPv6 only, as in Go */
-        rc = listen_on(ai->ai_addr, ai->ai_addrlen, kind == NET_TCP6);
-        if (rc >= 0)
-            break;
+    return net_open(kind, address, true, listen_try, &kind);
+}
+
+static int dial_try(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+    int rc = grt_connect(fd, sa, len, *(const int64_t *)arg);
+    if (rc == 0 && sa->sa_family != AF_UNIX) {
+        int one = 1; /* Go's default for TCP connections */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    freeaddrinfo(res);
     return rc;
 }
 
@@ -246,54 +283,5 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    if (kind == NET_UNIX) {
-        struct sockaddr_un sun;
-        socklen_t len;
-        int rc = unix_addr(address, &sun, &len);
-        if (rc != 0)
-            return rc;
-        if (!grt__netpoll_inited())
-            return -EPERM; /* connecting may park: not without a runtime */
-        int fd = sock_new(AF_UNIX);
-        if (fd < 0)
-            return fd;
-        rc = grt_connect(fd, (struct sockaddr *)&sun, len, deadline);
-        if (rc != 0) {
-            grt_close(fd);
-            return rc;
-        }
-        return fd;
-    }
-    char host[256], port[16];
-    int rc = split_host_port(address, host, sizeof host, port, sizeof port);
-    if (rc != 0)
-        return rc;
-    if (!host[0])
-        return -EINVAL; /* a dial needs a host (grt.h) */
-    if (!grt__netpoll_inited())
-        return -EPERM;
-    struct addrinfo *res;
-    rc = resolve(kind, host, port, false, &res);
-    if (rc != 0)
-        return rc;
-    rc = -EADDRNOTAVAIL;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family);
-        if (fd < 0) {
-            rc = fd;
-            continue;
-        }
-        rc = grt_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline);
-        if (rc == 0) {
-            int one = 1; /* Go's default for TCP connections */
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            freeaddrinfo(res);
-            return fd;
-        }
-        grt_close(fd);
-        if (rc == -ETIMEDOUT || rc == -ECANCELED)
-            break;
-    }
-    freeaddrinfo(res);
-    return rc;
+    return net_open(kind, address, false, dial_try, &deadline);
 }
