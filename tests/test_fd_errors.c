@@ -218,7 +218,7 @@ static void check_wait_events(int fd, const char *where)
  * deadline-passed form works, grt_close closes. */
 static void check_no_runtime(const char *when)
 {
-    int nfd = test_count_fds();
+    int nfd = test_fd_count();
     check_bad_fds(when);
     check_addresses(when, false);
     int p[2];
@@ -251,7 +251,7 @@ static void check_no_runtime(const char *when)
     CHECK_EQ(grt_close(p[1]), 0);
     CHECK_EQ(fcntl(p[0], F_GETFD), -1);
     CHECK_EQ(grt_close(p[0]), -EBADF);
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
 }
 
 /* In a goroutine: calls on open descriptors of the wrong kind, and
@@ -354,31 +354,31 @@ static void *foreign(void *arg)
 static void main_fn(void *arg)
 {
     (void)arg;
-    int nfd = test_count_fds();
+    int nfd = test_fd_count();
     check_bad_fds("goroutine");
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
     check_addresses("goroutine", true);
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
     check_open_fds("goroutine");
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
     pthread_t t;
     CHECK_EQ(pthread_create(&t, NULL, foreign, NULL), 0);
     while (!atomic_load(&foreign_ok))
         grt_sleep(MS);
     pthread_join(t, NULL);
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
 }
 
 int main(void)
 {
     bad_fds_init();
-    int nfd = test_count_fds();
+    int nfd = test_fd_count();
     check_no_runtime("before grt_run");
     test_run(2, main_fn, NULL);
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
     check_no_runtime("after grt_run");
     test_run(1, main_fn, NULL); /* and once more, after the calls outside */
-    CHECK_EQ(test_count_fds(), nfd);
+    CHECK_EQ(test_fd_count(), nfd);
     printf("ok\n");
     return 0;
 }

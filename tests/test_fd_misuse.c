@@ -408,9 +408,9 @@ int main(int argc, char **argv)
     pthread_t wd;
     CHECK_EQ(pthread_create(&wd, NULL, watchdog, NULL), 0);
     pthread_detach(wd);
-    int before = test_count_fds();
+    int before = test_fd_count();
     test_run(2, main_procs2, NULL);
-    CHECK_EQ(test_count_fds(), before);
+    CHECK_EQ(test_fd_count(), before);
 
     /* One P, no asynchronous preemption: the second closer keeps the P
      * until it has closed, whatever the load on the machine. */
@@ -420,7 +420,7 @@ int main(int argc, char **argv)
         test_run(1, double_close_fixed, NULL);
         unsetenv("GRT_DEBUG");
     }
-    CHECK_EQ(test_count_fds(), before);
+    CHECK_EQ(test_fd_count(), before);
     printf("ok\n");
     return 0;
 }

@@ -195,18 +195,18 @@ static void cleanup_main(void *arg)
 
 static void check_restarts(void)
 {
-    int start = test_count_fds();
+    int start = test_fd_count();
     int base = -1;
     for (int i = 0; i < 20; i++) {
         test_run(1 + i % 2, restart_main, NULL);
-        int n = test_count_fds();
+        int n = test_fd_count();
         if (base < 0)
             base = n;
         if (n != base)
             TEST_FAIL("run %d: %d descriptors open, %d after the first run", i, n, base);
     }
     test_run(2, cleanup_main, NULL); /* closes what the last run left */
-    CHECK_EQ(test_count_fds(), start);
+    CHECK_EQ(test_fd_count(), start);
 }
 
 int main(void)
