@@ -208,6 +208,22 @@ static inline void test_expect_fatal(const char *mode, const char *expect)
     CHECK_STR_CONTAINS(buf, expect);
 }
 
+/* A field of /proc/self/status in kB ("VmSize", "VmRSS"), -1 if absent. */
+static inline long test_status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        TEST_FAIL("fopen /proc/self/status: %s", strerror(errno));
+    char line[256];
+    long v = -1;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0 && line[n] == ':')
+            v = atol(line + n + 1);
+    fclose(f);
+    return v;
+}
+
 /* Descriptors open in this process now (with the one reading the list). */
 static inline int test_fd_count(void)
 {

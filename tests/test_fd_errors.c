@@ -57,25 +57,11 @@ static void bad_fds_init(void)
     CHECK_EQ(i, NBAD);
 }
 
-static int64_t vm_kib(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    int64_t v = -1;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, kl))
-            v = strtoll(line + kl, NULL, 10);
-    fclose(f);
-    return v;
-}
-
 /* Every call on every descriptor that is not open: -EBADF, at once and
  * without growing the process (the table is not sized by a bad number). */
 static void check_bad_fds(const char *where)
 {
-    int64_t vm0 = vm_kib("VmSize:");
+    int64_t vm0 = test_status_kb("VmSize");
     int64_t t0 = test_now_ns();
     char buf[8] = "abc";
     struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -105,7 +91,7 @@ static void check_bad_fds(const char *where)
     int64_t took = test_now_ns() - t0;
     if (took > 5000 * MS)
         TEST_FAIL("%s: the bad descriptors took %" PRId64 " ms", where, took / MS);
-    int64_t grew = vm_kib("VmSize:") - vm0;
+    int64_t grew = test_status_kb("VmSize") - vm0;
     if (grew > 64 * 1024)
         TEST_FAIL("%s: VmSize grew by %" PRId64 " KiB for bad descriptors", where, grew);
 }
