@@ -326,6 +326,38 @@ GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
  * An unknown network or a malformed address is -EINVAL; listen returns a
  * listening descriptor (backlog SOMAXCONN), dial a connected one.
  * Deadlines are absolute (grt_now() clock); expiry is -ETIMEDOUT.
+ *
+ * Addresses, as Go's: the port is decimal 0-65535 and nothing else (":http",
+ * ":+80", ": 80", ":99999", an empty port: -EINVAL); a missing port,
+ * unbalanced brackets, a bare IPv6 address ("::1:80") and "[::1]" with no
+ * port are -EINVAL.  grt_listen with an empty or unspecified host (":0",
+ * "0.0.0.0:0", "[::]:0") on "tcp" listens on every address, IPv6 and IPv4
+ * (one dual-stack socket; IPv4 only on a machine without IPv6); "tcp4" and
+ * "tcp6" keep to their family.  grt_dial needs a host: an empty one is
+ * -EINVAL.  A unix path takes at most 107 bytes, an abstract name ("@" and
+ * the rest) at most 108, the whole of sun_path; longer is -EINVAL.  The
+ * socket file of a unix listener made by grt_listen is removed by grt_close
+ * in the same run (unless the path now names another file), as Go's Close
+ * does.
+ *
+ * Descriptors: a number that is not open (negative, beyond the process's
+ * RLIMIT_NOFILE, closed) is -EBADF at once for every call.  grt_close
+ * closes exactly once: of two grt_close of one descriptor at the same time
+ * one returns 0 and the other -EBADF, and the kernel's close(2) runs once
+ * (a file that gets the number afterwards is not touched).  An fd passed in
+ * that grt switched to non-blocking (stdin, stdout, a pipe) gets its file
+ * status flags back when grt_run returns.
+ *
+ * Outside goroutines: on a thread that is not running a goroutine, a call
+ * that would park returns -EPERM; one that can proceed does (a read with
+ * data, a write with room, grt_wait_fd on a ready fd or with a deadline
+ * already passed, grt_set_deadline, grt_close).  With no runtime running
+ * (before or after grt_run) nothing is registered or changed: grt_read,
+ * grt_write, grt_accept, grt_connect, grt_dial and grt_set_deadline return
+ * -EPERM for an open descriptor (-EBADF for one that is not open);
+ * grt_wait_fd answers ready events or, with a deadline already passed,
+ * -ETIMEDOUT, and otherwise -EPERM; grt_listen works; grt_close is close(2)
+ * (0 or -EBADF).
  */
 enum { GRT_READ = 1, GRT_WRITE = 2 };
 

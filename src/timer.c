@@ -133,14 +133,12 @@ static void wait_not_firing(struct grt__timer *t)
         grt__osyield();
 }
 
-bool grt__timer_del(struct grt__timer *t)
+bool grt__timer_del_nowait(struct grt__timer *t)
 {
     for (;;) {
         struct p *pp = ld_acquire(&t->pp);
-        if (pp == NULL) {
-            wait_not_firing(t);
+        if (pp == NULL)
             return false;
-        }
         grt__lock(&pp->timers_lock);
         if (t->pp != pp) { /* moved or fired meanwhile */
             grt__unlock(&pp->timers_lock);
@@ -148,9 +146,15 @@ bool grt__timer_del(struct grt__timer *t)
         }
         heap_remove(pp, t);
         grt__unlock(&pp->timers_lock);
-        wait_not_firing(t); /* a ticker may be firing while queued */
         return true;
     }
+}
+
+bool grt__timer_del(struct grt__timer *t)
+{
+    bool was = grt__timer_del_nowait(t);
+    wait_not_firing(t); /* a ticker may be firing while queued */
+    return was;
 }
 
 bool grt__timer_mod(struct grt__timer *t, int64_t when)
