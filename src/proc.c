@@ -23,6 +23,7 @@
 #include "runq.h"
 #include "sched.h"
 #include "sema.h"
+#include "ctx.h"
 #include "signal.h"
 #include "stack.h"
 #include "sudog.h"
@@ -159,6 +160,7 @@ static void teardown(void)
      * cached timer in a P's heap, and gfree_all frees it with the G. */
     for (int32_t i = 0; i < grt__nallp; i++)
         grt__timers_forget(grt__allp[i]);
+    grt__ctx_fini();
     /* Zero the sync objects abandoned goroutines were parked on, while
      * their stacks (which hold the records of those objects) are mapped. */
     grt__allg_syncref_reset();

@@ -18,6 +18,10 @@
  * the front).  reason is the WAIT_* shown in dumps.  Goroutines only. */
 void grt__semacquire(uint32_t *addr, bool lifo, int reason);
 
+/* grt__semacquire (FIFO) that the goroutine's context can interrupt
+ * (ctx.h): 0 with the unit, or the context's error without it. */
+int grt__semacquire_intr(uint32_t *addr, int reason);
+
 /* Release one unit and wake the first waiter, if any.  handoff: the waiter
  * gets the unit directly (it cannot be stolen by a running goroutine) and
  * the caller, if it is a goroutine, yields so that the waiter runs next.
