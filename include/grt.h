@@ -283,6 +283,41 @@ GRT_EXTERN int     grt_set_deadline(int fd, int64_t read_deadline, int64_t write
 GRT_EXTERN int     grt_close(int fd); /* blocked goroutines get -ECANCELED; -EBADF if not open */
 
 /* ------------------------------------------------------------------ */
+/* Signals (os/signal)                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * signal.Notify: from now on, each arrival of signo is sent on c, whose
+ * elements are ints (the signal number), without blocking: when c is full
+ * the signal is dropped for c, as in Go, so give c a buffer.  A channel may
+ * be registered for several signals (one call each) and a signal for
+ * several channels; registering again is a no-op.  The runtime holds a
+ * reference to c while it is registered.  Callable from any thread while
+ * the runtime runs.
+ *
+ * Returns 0; -EINVAL for a NULL channel, one whose element size is not
+ * sizeof(int), a number out of range or reserved by the C library (32,
+ * 33), and for the signals the runtime or the kernel owns: SIGKILL,
+ * SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGURG (preemption); -ESRCH
+ * when the runtime is not running; -ENOMEM.
+ *
+ * The signal's handler is installed while any registration wants it.  When
+ * none does any more (grt_signal_stop, or a signal context released), and
+ * for every signal when grt_run returns, the action the program had before
+ * is put back exactly (sigaction); registrations end with grt_run.  The
+ * handler only records the signal and wakes the poller; the sends happen
+ * on the scheduler, never in the handler, and no goroutine is added to
+ * grt_goroutines().  While any signal is registered, goroutines that all
+ * wait are not a deadlock: a signal may still come.
+ */
+GRT_EXTERN int grt_signal_notify(grt_chan *c, int signo);
+
+/* signal.Stop: c receives no more signals once this returns (a send in
+ * progress finishes first); its reference is dropped.  0, also for a
+ * channel that was not registered; -EINVAL for NULL. */
+GRT_EXTERN int grt_signal_stop(grt_chan *c);
+
+/* ------------------------------------------------------------------ */
 /* Observation                                                         */
 /* ------------------------------------------------------------------ */
 

@@ -77,6 +77,10 @@ void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g *
 void grt__netpoll_inject(struct g *head, int32_t n);
 /* Whether the poller exists in this run. */
 bool grt__netpoll_inited(void);
+/* Count delta waiters that are not goroutines parked on descriptors (the
+ * signal path, signotify.c): while any is counted an idle M blocks in the
+ * poller and the deadlock check stays quiet.  Reset with the poller. */
+void grt__netpoll_hold(int64_t delta);
 
 /* --- descriptors, for io.c ------------------------------------------- */
 /* Begin/end an operation on fd (registering it on first use). */

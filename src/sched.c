@@ -548,6 +548,12 @@ top:;
         *inherit = false;
         return gp;
     }
+    /* The poll above may have readied goroutines onto this P without
+     * returning them (a signal sent on a channel, signotify.c). */
+    if (!grt__runq_empty(pp)) {
+        grt__unlock(&grt__sched.lock);
+        goto top;
+    }
     if (grt__releasep() != pp)
         grt__fatal("findrunnable: wrong P");
     grt__pidleput(pp);
