@@ -318,6 +318,44 @@ GRT_EXTERN int grt_signal_notify(grt_chan *c, int signo);
 GRT_EXTERN int grt_signal_stop(grt_chan *c);
 
 /* ------------------------------------------------------------------ */
+/* Goroutine-local storage (pthread keys for goroutines)               */
+/* ------------------------------------------------------------------ */
+
+typedef unsigned grt_key;
+
+#define GRT_KEYS_MAX 128                  /* keys that can exist at once */
+#define GRT_KEYS_DESTRUCTOR_ITERATIONS 4  /* as PTHREAD_DESTRUCTOR_ITERATIONS */
+
+/*
+ * pthread_key_create for goroutines.  Each goroutine sees its own value of
+ * a key (NULL until it sets one) on whichever thread it runs; get and set
+ * cost O(1).  Keys are process-wide and may be created and deleted at any
+ * time, with or without the runtime running; they outlive grt_run.
+ *
+ * When a goroutine exits (its function returns, or grt_exit, also from
+ * the main goroutine), the destructor of each key for which it holds a
+ * non-NULL value is called in that goroutine with the value, after the
+ * value is set to NULL; if destructors set values again this repeats, at
+ * most GRT_KEYS_DESTRUCTOR_ITERATIONS rounds, as pthread does.  Goroutines
+ * still alive when grt_run returns are abandoned: no destructor runs for
+ * them (no program code runs after main_fn returns), but the runtime's
+ * storage for their values is freed.
+ *
+ * grt_key_create: 0, -EINVAL (key NULL), -EAGAIN (GRT_KEYS_MAX keys exist).
+ * grt_key_delete: 0, or -EINVAL for a key that does not exist (never
+ * created, or deleted already).  As with pthread, no destructor is called
+ * for the values still set; a key created later never sees them.
+ * grt_getspecific: the caller's value; NULL when unset, for a bad key, or
+ * outside a goroutine.
+ * grt_setspecific: 0, -EPERM outside a goroutine, -EINVAL for a bad key,
+ * -ENOMEM (the first value of a goroutine allocates its table).
+ */
+GRT_EXTERN int   grt_key_create(grt_key *key, void (*destructor)(void *value));
+GRT_EXTERN int   grt_key_delete(grt_key key);
+GRT_EXTERN void *grt_getspecific(grt_key key);
+GRT_EXTERN int   grt_setspecific(grt_key key, const void *value);
+
+/* ------------------------------------------------------------------ */
 /* Observation                                                         */
 /* ------------------------------------------------------------------ */
 

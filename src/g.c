@@ -9,6 +9,7 @@
  * freeing everything at shutdown.
  */
 #include "runtime.h"
+#include "gls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,7 @@ void grt__gfree_all(bool keep)
         {
             free(c->gs[i].name);
             free(c->gs[i].timer);
+            grt__gls_free(&c->gs[i]); /* abandoned: no destructor runs */
         }
         free(c);
         c = next;

@@ -170,6 +170,7 @@ typedef struct __attribute__((aligned(64))) g {
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
     struct g          *alllink;     /* allgs list (every G ever allocated) */
+    struct grt__gls   *gls;         /* grt_setspecific values, or NULL (gls.c) */
 } g_t;
 
 /* ------------------------------------------------------------------ */

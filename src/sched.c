@@ -113,6 +113,7 @@
  * batch.
  */
 #include "runtime.h"
+#include "gls.h"
 #include "arch.h"
 
 #include <errno.h>
@@ -950,6 +951,9 @@ static void goexit0(struct g *gp)
 
 void grt__goexit1(void)
 {
+    struct g *gp = getg();
+    if (unlikely(gp->gls != NULL)) /* destructors run in the goroutine */
+        grt__gls_exit(gp);
     mcall_impl(goexit0, true);
     __builtin_unreachable();
 }
