@@ -269,10 +269,20 @@ GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
  * An unknown network or a malformed address is -EINVAL; listen returns a
  * listening descriptor (backlog SOMAXCONN), dial a connected one.
  * Deadlines are absolute (grt_now() clock); expiry is -ETIMEDOUT.
+ *
+ * Datagrams: network "udp", "udp4", "udp6" (addresses as for tcp) or
+ * "unixgram" (as for unix).  grt_listen returns a socket bound to the
+ * address (Go's ListenPacket), for grt_recvfrom/grt_sendto; grt_dial a
+ * socket connected to it, where grt_read/grt_write (and recvfrom/sendto
+ * with no address) work; a dialled unixgram socket is bound to an
+ * autobound abstract address of its own so that replies can come back.
+ * On a datagram socket every read returns one datagram, truncated to n as
+ * recv(2) truncates (never several merged; an empty datagram reads as 0),
+ * and every write sends n bytes as one datagram.
  */
 enum { GRT_READ = 1, GRT_WRITE = 2 };
 
-GRT_EXTERN int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix" */
+GRT_EXTERN int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix","udp",... */
 GRT_EXTERN int     grt_dial(const char *network, const char *address, int64_t deadline);
 GRT_EXTERN int     grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 GRT_EXTERN int     grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline);
@@ -281,6 +291,23 @@ GRT_EXTERN ssize_t grt_write(int fd, const void *buf, size_t n); /* all n bytes 
 GRT_EXTERN int     grt_wait_fd(int fd, int events, int64_t deadline); /* returns the ready events */
 GRT_EXTERN int     grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
 GRT_EXTERN int     grt_close(int fd); /* blocked goroutines get -ECANCELED; -EBADF if not open */
+
+/*
+ * One datagram in, one out (recvfrom(2)/sendto(2) that park the goroutine
+ * instead of the thread).  grt_recvfrom returns the datagram's length
+ * (truncated to n; 0 for an empty one) and, when from is not NULL, the
+ * sender's address in from/fromlen as recvfrom does.  grt_sendto sends the
+ * n bytes as one datagram to `to` (NULL and 0: the connected peer) and
+ * returns n.  Both honour the descriptor's deadlines (grt_set_deadline:
+ * read for recvfrom, write for sendto) with -ETIMEDOUT, and return
+ * -ECANCELED when grt_close closes the descriptor under them.  Errors:
+ * -EINVAL for a NULL buffer with n > 0, from without fromlen, or exactly
+ * one of to/tolen zero; -EBADF for a descriptor that is not open; else the
+ * kernel's -errno (-EMSGSIZE, -ECONNREFUSED from an earlier datagram of a
+ * connected socket, -ENOTSOCK, -EDESTADDRREQ, ...).
+ */
+GRT_EXTERN ssize_t grt_recvfrom(int fd, void *buf, size_t n, struct sockaddr *from, socklen_t *fromlen);
+GRT_EXTERN ssize_t grt_sendto(int fd, const void *buf, size_t n, const struct sockaddr *to, socklen_t tolen);
 
 /* ------------------------------------------------------------------ */
 /* Signals (os/signal)                                                 */

@@ -262,6 +262,80 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
 }
 
 /* ------------------------------------------------------------------ */
+/* Datagrams                                                           */
+/* ------------------------------------------------------------------ */
+
+/* One recvfrom or sendto, as the loop below tries it. */
+struct dgram {
+    void            *buf;
+    size_t           n;
+    struct sockaddr *addr;    /* from (recv) or to (send) */
+    socklen_t        len;     /* tolen */
+    socklen_t       *lenp;    /* fromlen */
+};
+
+static ssize_t dgram_try(int fd, int mode, struct dgram *d)
+{
+    if (mode == GRT_READ)
+        return recvfrom(fd, d->buf, d->n, 0, d->addr, d->lenp);
+    return sendto(fd, d->buf, d->n, MSG_NOSIGNAL, d->addr, d->len);
+}
+
+/* The read loop for one datagram in either direction: each call moves one
+ * whole datagram (truncated on receive as recvfrom truncates), so it is
+ * never retried after a partial result. */
+static ssize_t dgram_io(int fd, int mode, struct dgram *d)
+{
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err;
+    ssize_t r = side_lock(pd, mode);
+    if (r != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
+    for (;;) {
+        int e = grt__pd_check(pd, mode);
+        if (e != POLL_OK) {
+            r = poll_errno(e);
+            break;
+        }
+        r = dgram_try(fd, mode, d);
+        if (r >= 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        /* not a socket at all (a file: pd->blocking): its errno, at once */
+        if (errno != EAGAIN || pd->blocking) {
+            r = -errno;
+            break;
+        }
+        if ((r = wait_ready(pd, mode)) != 0)
+            break;
+    }
+    side_unlock(pd, mode);
+    grt__fd_release(pd);
+    return r;
+}
+
+ssize_t grt_recvfrom(int fd, void *buf, size_t n, struct sockaddr *from, socklen_t *fromlen)
+{
+    if ((buf == NULL && n > 0) || (from != NULL && fromlen == NULL))
+        return -EINVAL;
+    struct dgram d = {.buf = buf, .n = n, .addr = from, .lenp = from ? fromlen : NULL};
+    return dgram_io(fd, GRT_READ, &d);
+}
+
+ssize_t grt_sendto(int fd, const void *buf, size_t n, const struct sockaddr *to, socklen_t tolen)
+{
+    if ((buf == NULL && n > 0) || (to == NULL) != (tolen == 0))
+        return -EINVAL;
+    struct dgram d = {.buf = (void *)buf, .n = n, .addr = (struct sockaddr *)to, .len = tolen};
+    return dgram_io(fd, GRT_WRITE, &d);
+}
+
+/* ------------------------------------------------------------------ */
 /* Waiting with a per-call deadline                                    */
 /* ------------------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /*
- * net.c - grt_listen and grt_dial: Go's net.Listen and net.Dial for
- * "tcp", "tcp4", "tcp6" and "unix".
+ * net.c - grt_listen and grt_dial: Go's net.Listen, net.ListenPacket and
+ * net.Dial for "tcp", "tcp4", "tcp6", "unix" (streams) and "udp", "udp4",
+ * "udp6", "unixgram" (datagrams: listen binds, dial connects).
  *
  * Addresses are "host:port" ("[v6addr]:port" for IPv6 literals, ":port"
  * for every address).  Names are resolved with getaddrinfo between
@@ -19,7 +20,29 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum { NET_TCP, NET_TCP4, NET_TCP6, NET_UNIX };
+enum { NET_TCP, NET_TCP4, NET_TCP6, NET_UNIX, NET_UDP, NET_UDP4, NET_UDP6, NET_UNIXGRAM };
+
+static bool net_is_unix(int kind)
+{
+    return kind == NET_UNIX || kind == NET_UNIXGRAM;
+}
+
+static int net_socktype(int kind)
+{
+    return kind >= NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
+}
+
+static int net_family(int kind)
+{
+    switch (kind) {
+    case NET_TCP4: case NET_UDP4:
+        return AF_INET;
+    case NET_TCP6: case NET_UDP6:
+        return AF_INET6;
+    default:
+        return AF_UNSPEC;
+    }
+}
 
 static int net_kind(const char *network)
 {
@@ -33,6 +56,14 @@ static int net_kind(const char *network)
         return NET_TCP6;
     if (!strcmp(network, "unix"))
         return NET_UNIX;
+    if (!strcmp(network, "udp"))
+        return NET_UDP;
+    if (!strcmp(network, "udp4"))
+        return NET_UDP4;
+    if (!strcmp(network, "udp6"))
+        return NET_UDP6;
+    if (!strcmp(network, "unixgram"))
+        return NET_UNIXGRAM;
     return -1;
 }
 
@@ -99,8 +130,8 @@ static int resolve(int kind, const char *address, bool passive, struct addrinfo 
     if (rc != 0)
         return rc;
     struct addrinfo hints = {0};
-    hints.ai_family = kind == NET_TCP4 ? AF_INET : kind == NET_TCP6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = net_family(kind);
+    hints.ai_socktype = net_socktype(kind);
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     grt_syscall_enter();
     int g = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
@@ -127,10 +158,26 @@ static int unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 
 /* A registered socket for fd's first use (grt_read etc. register lazily,
  * but registering here reports failures where the socket is made). */
-static int sock_new(int family)
+static int sock_new(int family, int type)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return fd < 0 ? -errno : fd;
+}
+
+/* A bound socket starts listening only if it is a stream. */
+static int sock_listen(int fd, int type)
+{
+    return type == SOCK_STREAM ? listen(fd, SOMAXCONN) : 0;
+}
+
+/* A unixgram socket that dials gets an address of its own (autobind: a
+ * unique abstract name), so that the peer's replies can come back. */
+static int sock_autobind(int fd, int kind)
+{
+    if (kind != NET_UNIXGRAM)
+        return 0;
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    return bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t)) == 0 ? 0 : -errno;
 }
 
 int grt_listen(const char *network, const char *address)
@@ -138,16 +185,17 @@ int grt_listen(const char *network, const char *address)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    if (kind == NET_UNIX) {
+    int type = net_socktype(kind);
+    if (net_is_unix(kind)) {
         struct sockaddr_un sun;
         socklen_t len;
         int rc = unix_addr(address, &sun, &len);
         if (rc != 0)
             return rc;
-        int fd = sock_new(AF_UNIX);
+        int fd = sock_new(AF_UNIX, type);
         if (fd < 0)
             return fd;
-        if (bind(fd, (struct sockaddr *)&sun, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        if (bind(fd, (struct sockaddr *)&sun, len) != 0 || sock_listen(fd, type) != 0) {
             rc = -errno;
             close(fd);
             return rc;
@@ -160,14 +208,15 @@ int grt_listen(const char *network, const char *address)
         return rc;
     rc = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family);
+        int fd = sock_new(ai->ai_family, type);
         if (fd < 0) {
             rc = fd;
             continue;
         }
         int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+        if (type == SOCK_STREAM)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && sock_listen(fd, type) == 0) {
             freeaddrinfo(res);
             return fd;
         }
@@ -183,16 +232,19 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    if (kind == NET_UNIX) {
+    int type = net_socktype(kind);
+    if (net_is_unix(kind)) {
         struct sockaddr_un sun;
         socklen_t len;
         int rc = unix_addr(address, &sun, &len);
         if (rc != 0)
             return rc;
-        int fd = sock_new(AF_UNIX);
+        int fd = sock_new(AF_UNIX, type);
         if (fd < 0)
             return fd;
-        rc = grt_connect(fd, (struct sockaddr *)&sun, len, deadline);
+        rc = sock_autobind(fd, kind);
+        if (rc == 0)
+            rc = grt_connect(fd, (struct sockaddr *)&sun, len, deadline);
         if (rc != 0) {
             grt_close(fd);
             return rc;
@@ -205,7 +257,7 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
         return rc;
     rc = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family);
+        int fd = sock_new(ai->ai_family, type);
         if (fd < 0) {
             rc = fd;
             continue;
@@ -213,7 +265,8 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
         rc = grt_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline);
         if (rc == 0) {
             int one = 1; /* Go's default for TCP connections */
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (type == SOCK_STREAM)
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             freeaddrinfo(res);
             return fd;
         }
