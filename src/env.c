@@ -6,12 +6,12 @@
  * asynchronous preemption of every running goroutine every US microseconds
  * (preempt.c), so tests reach thousands of preemptions a second.
  */
-#include "runtime.h"
+#include "env.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-grt__debug_t grt__debug;
+struct grt__debug grt__debug;
 
 void grt__parse_env(void)
 {

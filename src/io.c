@@ -13,7 +13,10 @@
  * waits for the operations in progress to leave, and only then calls
  * close(2), so the fd number cannot be reused under a running operation.
  */
+#include "runtime.h"
+#include "misc.h"
 #include "netpoll.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <poll.h>

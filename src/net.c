@@ -8,9 +8,10 @@
  * grt_syscall_enter and grt_syscall_exit: a DNS lookup can block the thread
  * for seconds, and the P should keep running goroutines meanwhile.
  */
-#include "runtime.h"
+#include "grt.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

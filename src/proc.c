@@ -10,7 +10,24 @@
  * everything and resets the globals, so it can be called again.
  */
 #include "runtime.h"
+#include "env.h"
+#include "g.h"
+#include "globrunq.h"
+#include "m.h"
+#include "misc.h"
+#include "netpoll.h"
+#include "p.h"
+#include "preempt.h"
+#include "runq.h"
+#include "sched.h"
 #include "sema.h"
+#include "signal.h"
+#include "stack.h"
+#include "sudog.h"
+#include "syscall.h"
+#include "sysmon.h"
+#include "timer.h"
+#include "trace.h"
 #include "signotify.h"
 
 #include <errno.h>
@@ -263,7 +280,7 @@ int grt_unlock_thread(void)
     if (gp == NULL || gp->lockedext == 0)
         return -EPERM;
     gp->lockedext--;
-    if (gp->lockedext == 0 && gp->lockedint == 0) {
+    if (gp->lockedext == 0) {
         gp->m->lockedg = NULL;
         gp->lockedm = NULL;
     }

@@ -29,6 +29,7 @@
  */
 #include "signotify.h"
 #include "chan.h"
+#include "misc.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -13,8 +13,6 @@ void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp);
 void grt__gostart(void);
 void grt__goexit_stub(void);
 
-#define GRT_ARCH_NAME "aarch64"
-
 static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)
 {
     uintptr_t *sp = (uintptr_t *)((hi & ~(uintptr_t)15) - 160);

@@ -86,8 +86,8 @@
  * them, move with the goroutine, like FPCR.
  */
 #include "runtime.h"
-#include "arch.h"
 #include "preempt.h"
+#include "sched.h"
 
 #include <asm/hwcap.h>
 #include <asm/sigcontext.h>
@@ -155,14 +155,7 @@ static __thread uint32_t     resume_tries;
 
 bool grt__arch_preempt_supported(void)
 {
-#if defined(GRT_TSAN)
-    /* TSan delays signal delivery to its own safe points and hands the
-     * handler a context that is not the one the thread resumes with:
-     * redirecting it would corrupt the goroutine.  Cooperative only. */
-    return false;
-#else
-    return true;
-#endif
+    return true; /* (TSan builds: preempt.c keeps preemption cooperative) */
 }
 
 void grt__arch_preempt_init(void)

@@ -13,9 +13,6 @@ void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp);
 void grt__gostart(void);
 void grt__goexit_stub(void);
 
-#define GRT_ARCH_NAME "x86_64"
-#define GRT_CTX_WORDS 7 /* r15 r14 r13 r12 rbx rbp pc */
-
 /* Build the frame that makes grt__ctx_jump start fn(arg) on [lo, hi):
  * returns the sp to store in the gobuf. */
 static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)

@@ -3,8 +3,6 @@
  * preemption: reading the interrupted context and redirecting it into
  * grt__async_preempt (switch.S), and sizing the register save area.
  */
-#include "runtime.h"
-#include "arch.h"
 #include "preempt.h"
 
 #include <cpuid.h>
@@ -19,14 +17,7 @@ void grt__async_preempt(void);
 
 bool grt__arch_preempt_supported(void)
 {
-#if defined(GRT_TSAN)
-    /* TSan delays signal delivery to its own safe points and hands the
-     * handler a context that is not the one the thread resumes with:
-     * redirecting it would corrupt the goroutine.  Cooperative only. */
-    return false;
-#else
-    return true;
-#endif
+    return true; /* (TSan builds: preempt.c keeps preemption cooperative) */
 }
 
 void grt__arch_preempt_init(void)
