@@ -40,13 +40,22 @@
 
 #define NSIG_WORDS 2 /* pending and wanted bits for signals 1..127 */
 
-/* One registration: a channel (grt_signal_notify) or a watcher. */
+/* One registration: a channel (grt_signal_notify) or a watcher.  A
+ * watcher's function runs after sn.lock is dropped (it may end a context,
+ * which unwatches), so delivery holds a use count on it meanwhile and the
+ * last of unwatch and delivery frees it. */
 struct reg {
     struct reg *next;
     grt_chan   *c;                 /* holds a reference; NULL for a watcher */
     void      (*fn)(void *arg, int signo);
+    void      (*drop)(void *arg);  /* when the watcher is freed (may be NULL) */
     void       *arg;
     uint64_t    mask[NSIG_WORDS];  /* signals it wants */
+    uint64_t    fire[NSIG_WORDS];  /* delivery: signals to call fn with */
+    struct reg *fire_next;         /* delivery's list of watchers to call */
+    int32_t     uses;              /* deliveries in progress */
+    bool        gone;              /* unwatched: freed when uses drops to 0 */
+    bool        orphaned;          /* unlinked by grt_run's end, not unwatched yet */
 };
 
 grt__polldesc grt__signal_pd;
@@ -277,8 +286,8 @@ int grt_signal_stop(grt_chan *c)
     return 0;
 }
 
-int grt__signal_watch(const int *sigs, size_t n, void (*fn)(void *arg, int signo), void *arg,
-                      void **handle)
+int grt__signal_watch(const int *sigs, size_t n, void (*fn)(void *arg, int signo),
+                      void (*drop)(void *arg), void *arg, void **handle)
 {
     if (fn == NULL || handle == NULL || (sigs == NULL && n > 0))
         return -EINVAL;
@@ -292,6 +301,7 @@ int grt__signal_watch(const int *sigs, size_t n, void (*fn)(void *arg, int signo
     if (r == NULL)
         return -ENOMEM;
     r->fn = fn;
+    r->drop = drop;
     r->arg = arg;
     grt__lock(&sn.lock);
     int rc = reg_add(r, false, m);
@@ -304,40 +314,77 @@ int grt__signal_watch(const int *sigs, size_t n, void (*fn)(void *arg, int signo
     return 0;
 }
 
+static void watcher_free(struct reg *r)
+{
+    if (r->drop)
+        r->drop(r->arg);
+    free(r);
+}
+
 void grt__signal_unwatch(void *handle)
 {
-    if (handle == NULL)
+    struct reg *r = handle;
+    if (r == NULL)
         return;
     grt__lock(&sn.lock);
-    /* Not there any more when grt_run's end dropped every registration. */
-    bool found = false;
-    for (struct reg *r = sn.regs; r && !found; r = r->next)
-        found = r == handle;
-    if (found)
-        reg_remove(handle);
+    bool now = false;
+    if (!r->gone) {
+        r->gone = true;
+        if (!r->orphaned)
+            reg_remove(r);
+        now = r->uses == 0; /* else the delivery in progress frees it */
+    }
     grt__unlock(&sn.lock);
-    if (found)
-        free(handle);
+    if (now)
+        watcher_free(r);
 }
 
 /* ------------------------------------------------------------------ */
 /* Delivery, on the scheduler                                          */
 /* ------------------------------------------------------------------ */
 
-static void deliver_one(int signo)
+/* Send signo on its channels; queue its watchers on *fire.  sn.lock held. */
+static void deliver_one(int signo, struct reg **fire)
 {
     for (struct reg *r = sn.regs; r; r = r->next) {
         if (!mask_has(r->mask, signo))
             continue;
-        if (r->c)
+        if (r->c) {
             (void)grt_chan_trysend(r->c, &signo); /* full (or closed): dropped */
-        else
-            r->fn(r->arg, signo);
+            continue;
+        }
+        if (r->uses++ == 0) {
+            memset(r->fire, 0, sizeof r->fire);
+            r->fire_next = *fire;
+            *fire = r;
+        } else {
+            r->uses--; /* already queued by this delivery */
+        }
+        r->fire[signo / 64] |= (uint64_t)1 << (signo % 64);
+    }
+}
+
+/* Call the queued watchers, without sn.lock, then drop the use counts. */
+static void fire_watchers(struct reg *fire)
+{
+    for (struct reg *r = fire; r; r = r->fire_next)
+        for (int s = 1; s < 64 * NSIG_WORDS; s++)
+            if (mask_has(r->fire, s))
+                r->fn(r->arg, s);
+    while (fire) {
+        struct reg *r = fire;
+        fire = r->fire_next;
+        grt__lock(&sn.lock);
+        bool last = --r->uses == 0 && r->gone;
+        grt__unlock(&sn.lock);
+        if (last)
+            watcher_free(r);
     }
 }
 
 void grt__signal_deliver(void)
 {
+    struct reg *fire = NULL;
     grt__lock(&sn.lock);
     if (sn.efd_open) {
         /* Drain first, then take the bits: a signal whose bit we miss
@@ -352,10 +399,11 @@ void grt__signal_deliver(void)
         while (bits) {
             int b = __builtin_ctzll(bits);
             bits &= bits - 1;
-            deliver_one(w * 64 + b);
+            deliver_one(w * 64 + b, &fire);
         }
     }
     grt__unlock(&sn.lock);
+    fire_watchers(fire);
 }
 
 void grt__signal_notify_fini(void)
@@ -384,9 +432,14 @@ void grt__signal_notify_fini(void)
     grt__unlock(&sn.lock);
     while (r) {
         struct reg *next = r->next;
-        if (r->c)
+        if (r->c) {
             grt_chan_release(r->c);
-        free(r);
+            free(r);
+        } else {
+            /* Unlinked with every signal dropped above; its owner still
+             * unwatches it (and frees it) when it lets go. */
+            r->orphaned = true;
+        }
         r = next;
     }
 }

@@ -21,12 +21,17 @@ extern grt__polldesc grt__signal_pd;
  * a P; never parks). */
 void grt__signal_deliver(void);
 
-/* A runtime-owned watcher: fn(arg, signo) runs on the scheduler (it must
- * not park, and must not call back into this file) for each signal of
- * sigs[0..n) that arrives until grt__signal_unwatch(*handle).  0, -EINVAL
- * for a refused signal, -ENOMEM, -ESRCH when the runtime is not running. */
-int  grt__signal_watch(const int *sigs, size_t n, void (*fn)(void *arg, int signo), void *arg,
-                       void **handle);
+/* A runtime-owned watcher (grt_signal_ctx): fn(arg, signo) runs on the
+ * scheduler, without this file's lock (so it may end a context, and the
+ * context's end may unwatch), for each signal of sigs[0..n) that arrives,
+ * until grt__signal_unwatch(*handle).  A call may still be running when
+ * unwatch returns: drop(arg) (if not NULL) runs once neither unwatch nor
+ * any delivery uses arg any more, which is when its owner may free it.
+ * fn must not park.  0, -EINVAL for a refused signal, -ENOMEM, -ESRCH when
+ * the runtime is not running.  The watcher outlives grt_run's end (which
+ * only stops its signals) until it is unwatched. */
+int  grt__signal_watch(const int *sigs, size_t n, void (*fn)(void *arg, int signo),
+                       void (*drop)(void *arg), void *arg, void **handle);
 void grt__signal_unwatch(void *handle);
 
 /* grt_run's end: every registration dropped, dispositions restored. */
