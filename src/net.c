@@ -47,24 +47,13 @@ static int net_family(int kind)
 
 static int net_kind(const char *network)
 {
-    if (network == NULL)
-        return -1;
-    if (!strcmp(network, "tcp"))
-        return NET_TCP;
-    if (!strcmp(network, "tcp4"))
-        return NET_TCP4;
-    if (!strcmp(network, "tcp6"))
-        return NET_TCP6;
-    if (!strcmp(network, "unix"))
-        return NET_UNIX;
-    if (!strcmp(network, "udp"))
-        return NET_UDP;
-    if (!strcmp(network, "udp4"))
-        return NET_UDP4;
-    if (!strcmp(network, "udp6"))
-        return NET_UDP6;
-    if (!strcmp(network, "unixgram"))
-        return NET_UNIXGRAM;
+    static const char *const names[] = {
+        [NET_TCP] = "tcp", [NET_TCP4] = "tcp4", [NET_TCP6] = "tcp6", [NET_UNIX] = "unix",
+        [NET_UDP] = "udp", [NET_UDP4] = "udp4", [NET_UDP6] = "udp6", [NET_UNIXGRAM] = "unixgram",
+    };
+    for (int k = 0; network && k < (int)(sizeof names / sizeof names[0]); k++)
+        if (!strcmp(network, names[k]))
+            return k;
     return -1;
 }
 

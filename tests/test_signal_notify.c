@@ -44,20 +44,6 @@ static int recv_sig(grt_chan *c, int *v)
     return r == 0 ? cs.err : r;
 }
 
-/* kill(getpid()), except under TSan: it runs a handler only at the
- * receiving thread's next intercepted call, and an idle M sleeping in a
- * raw futex call may be the one the kernel picks.  There the caller's own
- * thread takes it, and usleep is such a call. */
-static void send_sig(int signo)
-{
-#ifdef GRT_TSAN
-    CHECK_EQ(raise(signo), 0);
-    usleep(1000);
-#else
-    CHECK_EQ(kill(getpid(), signo), 0);
-#endif
-}
-
 static void *killer_thread(void *arg)
 {
     int signo = *(int *)arg;
@@ -111,12 +97,12 @@ static void main_delivery(void *arg)
     CHECK_EQ(grt_signal_notify(b, SIGUSR1), 0);
     CHECK(!has_prog_handler(SIGUSR1));
     CHECK_EQ(grt_goroutines(), 1); /* no hidden goroutine */
-    send_sig(SIGUSR1);
+    test_send_signal(SIGUSR1);
     CHECK_EQ(recv_sig(a, &v), 0);
     CHECK_EQ(v, SIGUSR1);
     CHECK_EQ(recv_sig(b, &v), 0);
     CHECK_EQ(v, SIGUSR1);
-    send_sig(SIGUSR2);
+    test_send_signal(SIGUSR2);
     CHECK_EQ(recv_sig(a, &v), 0);
     CHECK_EQ(v, SIGUSR2);
     CHECK_EQ(grt_chan_len(b), 0); /* b does not want SIGUSR2 */
@@ -132,7 +118,7 @@ static void main_delivery(void *arg)
     grt_chan *full = grt_chan_make(sizeof(int), 1);
     CHECK_EQ(grt_signal_notify(full, SIGUSR1), 0);
     for (int i = 0; i < 3; i++) {
-        send_sig(SIGUSR1);
+        test_send_signal(SIGUSR1);
         CHECK_EQ(recv_sig(b, &v), 0); /* delivered everywhere each time */
         CHECK_EQ(recv_sig(a, &v), 0);
     }
@@ -149,7 +135,7 @@ static void main_delivery(void *arg)
     CHECK(has_prog_handler(SIGUSR1));
     CHECK(has_prog_handler(SIGUSR2));
     int h0 = hits();
-    send_sig(SIGUSR1);
+    test_send_signal(SIGUSR1);
     for (int i = 0; i < 5000 && hits() == h0; i++)
         grt_sleep(1000000);
     CHECK_EQ(hits(), h0 + 1);
@@ -195,7 +181,7 @@ static void main_sigquit(void *arg)
     (void)arg;
     grt_chan *c = grt_chan_make(sizeof(int), 1);
     CHECK_EQ(grt_signal_notify(c, SIGQUIT), 0);
-    send_sig(SIGQUIT);
+    test_send_signal(SIGQUIT);
     int v = 0;
     CHECK_EQ(recv_sig(c, &v), 0);
     CHECK_EQ(v, SIGQUIT);

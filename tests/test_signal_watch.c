@@ -57,18 +57,6 @@ static bool default_action(int signo)
     return !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL;
 }
 
-/* Under TSan a handler runs at the receiving thread's next intercepted
- * call: send to our own thread and make one (see test_signal_notify.c). */
-static void send_sig(int signo)
-{
-#ifdef GRT_TSAN
-    CHECK_EQ(raise(signo), 0);
-    usleep(1000);
-#else
-    CHECK_EQ(kill(getpid(), signo), 0);
-#endif
-}
-
 static struct watcher plain, selfish, left;
 
 static void main_fn(void *arg)
@@ -87,15 +75,15 @@ static void main_fn(void *arg)
     CHECK(!default_action(SIGUSR1));
     CHECK_EQ(grt_goroutines(), 1);
 
-    send_sig(SIGUSR2);
+    test_send_signal(SIGUSR2);
     wait_for(&plain.calls[1], 1);
     CHECK_EQ(ld(&selfish.calls[1]), 0); /* it wants SIGUSR1 only */
 
-    send_sig(SIGUSR1); /* selfish unwatches itself inside the call */
+    test_send_signal(SIGUSR1); /* selfish unwatches itself inside the call */
     wait_for(&plain.calls[0], 1);
     wait_for(&selfish.calls[0], 1);
     wait_for(&selfish.drops, 1);
-    send_sig(SIGUSR1);
+    test_send_signal(SIGUSR1);
     wait_for(&plain.calls[0], 2);
     CHECK_EQ(ld(&selfish.calls[0]), 1);
     CHECK_EQ(ld(&selfish.drops), 1);
