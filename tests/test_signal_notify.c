@@ -163,14 +163,23 @@ static void main_delivery(void *arg)
 
 /* Subprocess: registered, then stopped, then everything waits: the
  * deadlock is reported (the poller's extra waiter went with the last
- * registration). */
+ * registration).  The stop comes from a goroutine that keeps running
+ * while main waits, so an idle M sits in the poller, with nothing else to
+ * wake it, when the registration goes. */
+static void stopper(void *arg)
+{
+    int64_t end = grt_now() + 50 * 1000000LL;
+    while (grt_now() < end)
+        grt_yield();
+    CHECK_EQ(grt_signal_stop(arg), 0);
+}
+
 static void main_deadlock_after_stop(void *arg)
 {
     (void)arg;
     grt_chan *c = grt_chan_make(sizeof(int), 1);
     CHECK_EQ(grt_signal_notify(c, SIGUSR1), 0);
-    grt_sleep(10 * 1000000);
-    CHECK_EQ(grt_signal_stop(c), 0);
+    CHECK_EQ(grt_go(stopper, c), 0);
     grt_chan_recv(c, NULL); /* nobody will ever send */
 }
 
