@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Install what building and testing grt needs, from Debian's packages, when
-# it is missing.  Usage: scripts/deps.sh [build|bench]
+# it is missing, naming the packages first.  Usage: scripts/deps.sh MODE
+#   build  cmake gcc make pkg-config python3, and gcc's sanitizer runtimes
+#   test   the same and clang-14 (make test's clang pass)
+#   bench  the same and golang-go wrk gnuplot-nox
 set -euo pipefail
 want=(cmake:cmake gcc:gcc make:make python3:python3 pkg-config:pkg-config)
+if [ "${1:-build}" = test ]; then
+  want+=(clang-14:clang-14)
+fi
 if [ "${1:-build}" = bench ]; then
   want+=(go:golang-go wrk:wrk gnuplot:gnuplot-nox)
 fi

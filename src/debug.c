@@ -307,7 +307,10 @@ GRT_NO_TSAN static void dump_one(struct g *gp, void *arg)
                  gp->is_main || gp == grt__sched.main_g ? "main goroutine" : "created by a foreign thread");
 }
 
-static void dump_header(struct dump_ctx *c)
+/* Not inlined: the walk starts at this frame, so the first return address
+ * printed is its caller's, grt__dump_goroutines or (where the compiler
+ * inlined that, as clang does) grt_dump, and never something above it. */
+static __attribute__((noinline)) void dump_header(struct dump_ctx *c)
 {
     c->self = grt__curg();
     c->self_fp = (uintptr_t)__builtin_frame_address(0);

@@ -154,20 +154,64 @@ static int sock_new(int family, int type)
     return fd < 0 ? -errno : fd;
 }
 
-/* A bound socket starts listening only if it is a stream. */
-static int sock_listen(int fd, int type)
+/* What listen or dial does with one candidate: fd is a fresh socket of
+ * sa's family and the network's type; 0 if it is now the caller's, or
+ * -errno. */
+typedef int (*addr_try_fn)(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg);
+
+static int try_addr(int kind, const struct sockaddr *sa, socklen_t len, addr_try_fn try, void *arg)
 {
-    return type == SOCK_STREAM ? listen(fd, SOMAXCONN) : 0;
+    int fd = sock_new(sa->sa_family, net_socktype(kind));
+    if (fd < 0)
+        return fd;
+    int rc = try(fd, kind, sa, len, arg);
+    if (rc == 0)
+        return fd;
+    grt_close(fd);
+    return rc;
 }
 
-/* A unixgram socket that dials gets an address of its own (autobind: a
- * unique abstract name), so that the peer's replies can come back. */
-static int sock_autobind(int fd, int kind)
+/* The loop listen and dial share: resolve address for network kind (a
+ * unix path is its one candidate; names go through getaddrinfo, passive
+ * for a listener) and try each candidate in turn until one works.  Returns
+ * its fd, or the last error; a deadline that passed or a close ends the
+ * search at once. */
+static int net_open(int kind, const char *address, bool passive, addr_try_fn try, void *arg)
 {
-    if (kind != NET_UNIXGRAM)
-        return 0;
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    return bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t)) == 0 ? 0 : -errno;
+    if (net_is_unix(kind)) {
+        struct sockaddr_un sun;
+        socklen_t len;
+        int rc = unix_addr(address, &sun, &len);
+        if (rc != 0)
+            return rc;
+        return try_addr(kind, (struct sockaddr *)&sun, len, try, arg);
+    }
+    struct addrinfo *res;
+    int rc = resolve(kind, address, passive, &res);
+    if (rc != 0)
+        return rc;
+    rc = -EADDRNOTAVAIL;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        rc = try_addr(kind, ai->ai_addr, ai->ai_addrlen, try, arg);
+        if (rc >= 0 || rc == -ETIMEDOUT || rc == -ECANCELED)
+            break;
+    }
+    freeaddrinfo(res);
+    return rc;
+}
+
+/* A stream socket binds and listens; a datagram socket only binds. */
+static int listen_try(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+    (void)arg;
+    bool stream = net_socktype(kind) == SOCK_STREAM;
+    if (stream && sa->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
+    if (bind(fd, sa, len) != 0 || (stream && listen(fd, SOMAXCONN) != 0))
+        return -errno;
+    return 0;
 }
 
 int grt_listen(const char *network, const char *address)
@@ -175,45 +219,23 @@ int grt_listen(const char *network, const char *address)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    int type = net_socktype(kind);
-    if (net_is_unix(kind)) {
-        struct sockaddr_un sun;
-        socklen_t len;
-        int rc = unix_addr(address, &sun, &len);
-        if (rc != 0)
-            return rc;
-        int fd = sock_new(AF_UNIX, type);
-        if (fd < 0)
-            return fd;
-        if (bind(fd, (struct sockaddr *)&sun, len) != 0 || sock_listen(fd, type) != 0) {
-            rc = -errno;
-            close(fd);
-            return rc;
-        }
-        return fd;
+    return net_open(kind, address, true, listen_try, NULL);
+}
+
+static int dial_try(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+    if (kind == NET_UNIXGRAM) {
+        /* An address of its own (autobind: a unique abstract name), so
+         * that the peer's replies can come back. */
+        struct sockaddr_un me = {.sun_family = AF_UNIX};
+        if (bind(fd, (struct sockaddr *)&me, sizeof(sa_family_t)) != 0)
+            return -errno;
     }
-    struct addrinfo *res;
-    int rc = resolve(kind, address, true, &res);
-    if (rc != 0)
-        return rc;
-    rc = -EADDRNOTAVAIL;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family, type);
-        if (fd < 0) {
-            rc = fd;
-            continue;
-        }
-        int one = 1;
-        if (type == SOCK_STREAM)
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && sock_listen(fd, type) == 0) {
-            freeaddrinfo(res);
-            return fd;
-        }
-        rc = -errno;
-        close(fd);
+    int rc = grt_connect(fd, sa, len, *(const int64_t *)arg);
+    if (rc == 0 && net_socktype(kind) == SOCK_STREAM && sa->sa_family != AF_UNIX) {
+        int one = 1; /* Go's default for TCP connections */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    freeaddrinfo(res);
     return rc;
 }
 
@@ -222,48 +244,5 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    int type = net_socktype(kind);
-    if (net_is_unix(kind)) {
-        struct sockaddr_un sun;
-        socklen_t len;
-        int rc = unix_addr(address, &sun, &len);
-        if (rc != 0)
-            return rc;
-        int fd = sock_new(AF_UNIX, type);
-        if (fd < 0)
-            return fd;
-        rc = sock_autobind(fd, kind);
-        if (rc == 0)
-            rc = grt_connect(fd, (struct sockaddr *)&sun, len, deadline);
-        if (rc != 0) {
-            grt_close(fd);
-            return rc;
-        }
-        return fd;
-    }
-    struct addrinfo *res;
-    int rc = resolve(kind, address, false, &res);
-    if (rc != 0)
-        return rc;
-    rc = -EADDRNOTAVAIL;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family, type);
-        if (fd < 0) {
-            rc = fd;
-            continue;
-        }
-        rc = grt_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline);
-        if (rc == 0) {
-            int one = 1; /* Go's default for TCP connections */
-            if (type == SOCK_STREAM)
-                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            freeaddrinfo(res);
-            return fd;
-        }
-        grt_close(fd);
-        if (rc == -ETIMEDOUT || rc == -ECANCELED)
-            break;
-    }
-    freeaddrinfo(res);
-    return rc;
+    return net_open(kind, address, false, dial_try, &deadline);
 }

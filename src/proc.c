@@ -287,6 +287,17 @@ int grt_unlock_thread(void)
     return 0;
 }
 
+/* The caller allocates these, so their sizes are part of the ABI (grt.h):
+ * a new field takes the place of reserved space. */
+_Static_assert(sizeof(grt_config) == 64, "grt_config's size is ABI");
+_Static_assert(sizeof(grt_attr) == 64, "grt_attr's size is ABI");
+_Static_assert(sizeof(grt_stats) == 32 * sizeof(int64_t), "grt_stats's size is ABI");
+
+int grt_version(void)
+{
+    return GRT_VERSION;
+}
+
 int grt_stats_get(grt_stats *out)
 {
     if (out == NULL)

@@ -43,6 +43,7 @@
  * every P sees tracing switch on between two runs, never in the middle.
  */
 #include "runtime.h"
+#include "arch.h"
 #include "misc.h"
 #include "p.h"
 #include "runq.h"
@@ -57,10 +58,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <x86intrin.h>
-#endif
 
 #define COUNTER_GAP_NS   10000 /* runq counters: at most one sample per 10 us per P */
 
@@ -78,10 +75,11 @@ static struct {
     int                   spill;       /* unlinked file of raw chunks (writer thread) */
     bool                  spill_failed;
     int64_t               start;       /* nanotime of grt_trace_start */
-    /* Clock: events carry raw ticks (the TSC where it is invariant: a
-     * third of the cost of clock_gettime, and there are millions of
-     * events); the conversion maps ticks to ns by the line through
-     * (tsc0, start) and the (tsc, ns) pair taken when the trace stops. */
+    /* Clock: events carry raw ticks (the architecture's counter where it
+     * is usable, grt__arch_counter: the TSC costs a third of
+     * clock_gettime, and there are millions of events); the conversion
+     * maps ticks to ns by the line through (tsc0, start) and the
+     * (tick, ns) pair taken when the trace stops. */
     bool                  use_tsc;
     uint64_t              tsc0;
     int64_t               counter_gap; /* COUNTER_GAP_NS in ticks */
@@ -103,24 +101,9 @@ static struct {
 
 static inline int64_t ticks(void)
 {
-#if defined(__x86_64__)
     if (likely(tr.use_tsc))
-        return (int64_t)__rdtsc();
-#endif
+        return grt__arch_counter();
     return grt__nanotime();
-}
-
-static bool tsc_invariant(void)
-{
-#if defined(__x86_64__)
-    unsigned a, b, c, d;
-    if (__get_cpuid_max(0x80000000, NULL) < 0x80000007)
-        return false;
-    __cpuid(0x80000007, a, b, c, d);
-    return (d >> 8) & 1;
-#else
-    return false;
-#endif
 }
 
 /* ns per tick, from the start of the trace to now. */
@@ -409,7 +392,7 @@ static int trace_open(const char *path)
     tr.spill_failed = false;
     /* Calibrate the tick rate for the counter gap (the file's times are
      * mapped by the writer with the whole elapsed interval). */
-    tr.use_tsc = tsc_invariant();
+    tr.use_tsc = grt__arch_counter_usable();
     tr.start = grt__nanotime();
     tr.tsc0 = (uint64_t)ticks();
     tr.counter_gap = COUNTER_GAP_NS;

@@ -45,19 +45,25 @@ static const char *const end_names[] = {
 /* Writing the file (tr.lock held)                                     */
 /* ------------------------------------------------------------------ */
 
-bool grt__trace_write_all(int fd, const void *buf, size_t len)
+/* All of len bytes through read(2) or write(2), retrying on EINTR; false
+ * on an error or the end of the file. */
+static bool rw_all(int fd, char *p, size_t len, bool wr)
 {
-    const char *p = buf;
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
+        ssize_t k = wr ? write(fd, p, len) : read(fd, p, len);
+        if (k < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (k <= 0)
             return false;
-        p += w;
-        len -= (size_t)w;
+        p += k;
+        len -= (size_t)k;
     }
     return true;
+}
+
+bool grt__trace_write_all(int fd, const void *buf, size_t len)
+{
+    return rw_all(fd, (char *)buf, len, true);
 }
 
 static void out_flush(void)
@@ -296,17 +302,7 @@ void grt__trace_json_abort(void)
 
 static bool read_all(int fd, void *buf, size_t len)
 {
-    char *p = buf;
-    while (len > 0) {
-        ssize_t r = read(fd, p, len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        p += r;
-        len -= (size_t)r;
-    }
-    return true;
+    return rw_all(fd, buf, len, false);
 }
 
 /* The spilled chunks, read back and written as JSON (tr.lock held). */

@@ -86,6 +86,7 @@
  * them, move with the goroutine, like FPCR.
  */
 #include "runtime.h"
+#include "arch.h"
 #include "preempt.h"
 #include "sched.h"
 
@@ -109,7 +110,6 @@
 _Static_assert(SIGURG == 23, "switch.S sends signal 23");
 _Static_assert(SYS_tgkill == 131, "switch.S calls tgkill as 131");
 
-void grt__async_preempt(void);
 extern const char grt__async_preempt_resume_pc[];
 
 /* The save area, at the bottom of which grt__async_preempt runs (sp and

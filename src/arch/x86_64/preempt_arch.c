@@ -3,6 +3,7 @@
  * preemption: reading the interrupted context and redirecting it into
  * grt__async_preempt (switch.S), and sizing the register save area.
  */
+#include "arch.h"
 #include "preempt.h"
 
 #include <cpuid.h>
@@ -12,8 +13,6 @@
 /* Read by switch.S. */
 uint64_t grt__xsave_size = 512;
 uint8_t  grt__xsave_ok;
-
-void grt__async_preempt(void);
 
 bool grt__arch_preempt_supported(void)
 {
