@@ -344,7 +344,7 @@ GRT_EXTERN ssize_t grt_sendto(int fd, const void *buf, size_t n, const struct so
  * when the runtime is not running; -ENOMEM.
  *
  * The signal's handler is installed while any registration wants it.  When
- * none does any more (grt_signal_stop, or a signal context released), and
+ * none does any more (grt_signal_stop of its last channel), and
  * for every signal when grt_run returns, the action the program had before
  * is put back exactly (sigaction); registrations end with grt_run.  The
  * handler only records the signal and wakes the poller; the sends happen
