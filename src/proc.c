@@ -11,6 +11,7 @@
  */
 #include "runtime.h"
 #include "env.h"
+#include "fpenv.h"
 #include "g.h"
 #include "globrunq.h"
 #include "m.h"
@@ -159,6 +160,9 @@ static void teardown(void)
      * cached timer in a P's heap, and gfree_all frees it with the G. */
     for (int32_t i = 0; i < grt__nallp; i++)
         grt__timers_forget(grt__allp[i]);
+    /* Zero the sync objects abandoned goroutines were parked on, while
+     * their stacks (which hold the records of those objects) are mapped. */
+    grt__allg_syncref_reset();
     grt__gfree_all(stragglers > 0);
     grt__sudog_fini();
     grt__p_free_all();
@@ -188,6 +192,7 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
     }
     run_active = 1;
     grt__unlock(&run_lock);
+    grt__fpenv_capture();
 
     int rc = schedinit(cfg, main_fn, arg);
     if (rc != 0) {
