@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * grt.h - goroutines for C: Go's G/M/P scheduler as a C library.
  *
@@ -327,6 +328,38 @@ GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
  * listening descriptor (backlog SOMAXCONN), dial a connected one.
  * Deadlines are absolute (grt_now() clock); expiry is -ETIMEDOUT.
  *
+ * Addresses, as Go's: the port is decimal 0-65535 and nothing else (":http",
+ * ":+80", ": 80", ":99999", an empty port: -EINVAL); a missing port,
+ * unbalanced brackets, a bare IPv6 address ("::1:80") and "[::1]" with no
+ * port are -EINVAL.  grt_listen with an empty or unspecified host (":0",
+ * "0.0.0.0:0", "[::]:0") on "tcp" listens on every address, IPv6 and IPv4
+ * (one dual-stack socket; IPv4 only on a machine without IPv6); "tcp4" and
+ * "tcp6" keep to their family.  grt_dial needs a host: an empty one is
+ * -EINVAL.  A unix path takes at most 107 bytes, an abstract name ("@" and
+ * the rest) at most 108, the whole of sun_path; longer is -EINVAL.  The
+ * socket file of a unix listener made by grt_listen is removed by grt_close
+ * in the same run (unless the path now names another file), as Go's Close
+ * does.
+ *
+ * Descriptors: a number that is not open (negative, beyond the process's
+ * RLIMIT_NOFILE, closed) is -EBADF at once for every call.  grt_close
+ * closes exactly once: of two grt_close of one descriptor at the same time
+ * one returns 0 and the other -EBADF, and the kernel's close(2) runs once
+ * (a file that gets the number afterwards is not touched).  An fd passed in
+ * that grt switched to non-blocking (stdin, stdout, a pipe) gets its file
+ * status flags back when grt_run returns.
+ *
+ * Outside goroutines: on a thread that is not running a goroutine, a call
+ * that would park returns -EPERM; one that can proceed does (a read with
+ * data, a write with room, grt_wait_fd on a ready fd or with a deadline
+ * already passed, grt_set_deadline, grt_close).  With no runtime running
+ * (before or after grt_run) nothing is registered or changed: grt_read,
+ * grt_write, grt_accept, grt_connect, grt_dial and grt_set_deadline return
+ * -EPERM for an open descriptor (-EBADF for one that is not open);
+ * grt_wait_fd answers ready events or, with a deadline already passed,
+ * -ETIMEDOUT, and otherwise -EPERM; grt_listen works; grt_close is close(2)
+ * (0 or -EBADF).
+ *
  * Datagrams: network "udp", "udp4", "udp6" (addresses as for tcp) or
  * "unixgram" (as for unix).  grt_listen returns a socket bound to the
  * address (Go's ListenPacket), for grt_recvfrom/grt_sendto; grt_dial a
@@ -486,6 +519,146 @@ GRT_EXTERN int grt_dump(int fd);
  */
 GRT_EXTERN int grt_trace_start(const char *path);
 GRT_EXTERN int grt_trace_stop(void);
+
+/* ------------------------------------------------------------------ */
+/* Contexts: cancellation and deadlines for a tree of goroutines       */
+/* ------------------------------------------------------------------ */
+
+#define GRT_MICROSECOND ((int64_t)1000)
+#define GRT_MILLISECOND ((int64_t)1000000)
+#define GRT_SECOND      ((int64_t)1000000000)
+
+/*
+ * Go's context, one step further: a goroutine *runs under* a context, and
+ * grt_go starts the new goroutine under its creator's.  Once that context
+ * ends (cancelled, its deadline passed, or an ancestor ended), every call
+ * of the goroutine that parks or would park returns the context's error
+ * (-ECANCELED, or -ETIMEDOUT for a deadline) at once, and a call already
+ * parked is woken with it: channel send and receive, grt_select, grt_sleep,
+ * grt_waitgroup_wait, grt_cond_wait (which returns with the mutex locked
+ * again), grt_sem_acquire, grt_read/grt_write/grt_accept/grt_connect/
+ * grt_wait_fd, grt_dial.  A call that can complete without parking (a value
+ * ready, room in a buffer, data to read) completes as usual, and a value
+ * handed over by a channel is never lost: a goroutine woken by its channel
+ * and its context at once takes exactly one of the two outcomes.  Mutex and
+ * rwmutex locks, grt_once_do and grt_group_wait are not interrupted.
+ *
+ * The first way a context ends stays.  Cancel propagates to descendants,
+ * never to the parent.  A child's deadline is the earlier of its own and
+ * its parent's.  A NULL parent means the caller's context
+ * (grt_ctx_current(): background outside goroutines).
+ *
+ * References: grt_ctx_with_* returns one reference, the program's;
+ * grt_ctx_retain adds one, grt_ctx_release drops one, and dropping the
+ * last one cancels the context (Go's defer cancel()).  The runtime keeps
+ * the memory while goroutines started under it (and child contexts) live,
+ * so a goroutine may keep reading its context after the creator released
+ * it; those references never delay the cancel.  grt_ctx_swap takes and
+ * gives no reference: keep the context you swap in alive while the
+ * goroutine runs under it.  The background context is static: retain and
+ * release do nothing, cancel does nothing and returns 0, done is NULL.
+ *
+ * All of these may be called from any thread, also with no runtime
+ * running (a deadline is then noticed by grt_ctx_err when it is asked);
+ * grt_ctx_cancel from a thread grt did not create counts for deadlock
+ * detection as grt_go does.
+ */
+typedef struct grt_ctx grt_ctx;
+/* The root: never cancelled, no deadline, never freed. */
+GRT_EXTERN grt_ctx *grt_ctx_background(void);
+/* A cancellable child of parent: NULL + errno ENOMEM on failure. */
+GRT_EXTERN grt_ctx *grt_ctx_with_cancel(grt_ctx *parent);
+/* A child that ends with -ETIMEDOUT at deadline (GRT_FOREVER: none; a
+ * deadline not after grt_now() gives a context already ended).  NULL +
+ * errno EINVAL for a negative deadline other than GRT_FOREVER. */
+GRT_EXTERN grt_ctx *grt_ctx_with_deadline(grt_ctx *parent, int64_t deadline);
+/* Ends c and its descendants with -ECANCELED; idempotent; 0, -EINVAL for NULL. */
+GRT_EXTERN int      grt_ctx_cancel(grt_ctx *c);
+/* 0 while live, -ECANCELED after a cancel, -ETIMEDOUT after the deadline;
+ * -EINVAL for NULL. */
+GRT_EXTERN int      grt_ctx_err(const grt_ctx *c);
+/* The earliest deadline on the path to the root, or GRT_FOREVER; -EINVAL for NULL. */
+GRT_EXTERN int64_t  grt_ctx_deadline(const grt_ctx *c);
+/* A channel (element size 0) closed when c ends; created on first call,
+ * owned by c: do not release it.  NULL for background; NULL + errno
+ * (EINVAL for NULL c, ENOMEM) on failure. */
+GRT_EXTERN grt_chan *grt_ctx_done(grt_ctx *c);
+/* One more program reference; returns c.  NULL + errno EINVAL for NULL or
+ * for a context whose program references are all released. */
+GRT_EXTERN grt_ctx *grt_ctx_retain(grt_ctx *c);
+/* Drops one program reference; the last one cancels c.  NULL is ignored;
+ * releasing more references than were taken is a fatal error. */
+GRT_EXTERN void     grt_ctx_release(grt_ctx *c);
+/* grt_go with the new goroutine running under c (which it keeps readable
+ * until it exits).  -EINVAL for NULL c or fn, else as grt_go. */
+GRT_EXTERN int      grt_go_ctx(grt_ctx *c, grt_fn fn, void *arg);
+/* The caller's context: background outside goroutines. */
+GRT_EXTERN grt_ctx *grt_ctx_current(void);
+/* Runs the calling goroutine under c from now on and returns the previous
+ * context.  NULL + errno EINVAL for NULL c, EPERM outside goroutines. */
+GRT_EXTERN grt_ctx *grt_ctx_swap(grt_ctx *c);
+
+/* ------------------------------------------------------------------ */
+/* Groups (errgroup) and weighted semaphores                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * errgroup.WithContext with SetLimit.  Members run under the group's
+ * context (grt_ctx_current() in a member is grt_group_ctx(g)); the first
+ * member that returns non-zero cancels it, so its siblings' blocking calls
+ * return -ECANCELED.  grt_group_wait waits for every member (it is not
+ * interrupted by the caller's context), cancels the group's context and
+ * returns the first non-zero result, or 0.  A member must return (one that
+ * calls grt_exit is never counted as done).
+ */
+typedef int (*grt_task_fn)(void *arg);
+typedef struct grt_group grt_group;
+/* NULL parent: the caller's context.  NULL + errno ENOMEM on failure. */
+GRT_EXTERN grt_group *grt_group_new(grt_ctx *parent);
+/* The group's context, owned by the group; NULL + errno EINVAL for NULL. */
+GRT_EXTERN grt_ctx   *grt_group_ctx(grt_group *g);
+/* At most n members at once (n <= 0: no limit).  -EINVAL for NULL, -EBUSY
+ * while members run (as x/sync panics). */
+GRT_EXTERN int        grt_group_limit(grt_group *g, int n);
+/* Starts fn(arg) as a member.  Blocks while the limit is reached (that wait
+ * is interruptible by the caller's context).  0; the group context's error
+ * without starting fn once it has ended; -EINVAL for NULL g or fn;
+ * -ENOMEM; -EPERM outside goroutines when it would have to wait. */
+GRT_EXTERN int        grt_group_go(grt_group *g, grt_task_fn fn, void *arg);
+/* The first non-zero member result, or 0; -EINVAL for NULL, -EPERM outside
+ * goroutines while members run. */
+GRT_EXTERN int        grt_group_wait(grt_group *g);
+/* Frees g and releases its context; call after grt_group_wait. */
+GRT_EXTERN void       grt_group_free(grt_group *g);
+
+/*
+ * x/sync/semaphore: a weighted semaphore of a fixed capacity.  Waiters are
+ * served in FIFO order, and a large request at the head blocks smaller ones
+ * behind it; grt_sem_tryacquire fails while others wait.  Zero-filled
+ * memory is a semaphore of capacity 0; GRT_SEM_INIT(n) or grt_sem_init
+ * gives capacity n.  Layout public for static allocation; fields private.
+ */
+typedef struct grt_sem {
+    uint32_t lock_;
+    uint32_t pad_;
+    int64_t  size_;  /* capacity */
+    int64_t  cur_;   /* held */
+    void    *head_;  /* FIFO of waiters */
+    void    *tail_;
+} grt_sem;
+#define GRT_SEM_INIT(n) { 0, 0, (n), 0, NULL, NULL }
+/* 0; -EINVAL for NULL or a negative capacity. */
+GRT_EXTERN int grt_sem_init(grt_sem *s, int64_t capacity);
+/* Acquires n, waiting until deadline (GRT_FOREVER: no limit; a deadline
+ * not after grt_now(): do not wait).  0; -ETIMEDOUT; the context's error;
+ * -EINVAL for NULL, n < 0 or n > capacity; -EPERM outside goroutines when
+ * it would wait. */
+GRT_EXTERN int grt_sem_acquire(grt_sem *s, int64_t n, int64_t deadline);
+/* 0, or -EAGAIN (not enough free, or others waiting); -EINVAL as acquire. */
+GRT_EXTERN int grt_sem_tryacquire(grt_sem *s, int64_t n);
+/* Releases n and wakes the waiters that now fit, in order.  -EINVAL for
+ * NULL, n < 0 or more than is held. */
+GRT_EXTERN int grt_sem_release(grt_sem *s, int64_t n);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * chan.c - channels: Go's hchan in C.
  *
@@ -42,6 +43,7 @@
  */
 #include "runtime.h"
 #include "chan.h"
+#include "ctx.h"
 #include "sched.h"
 #include "sudog.h"
 
@@ -285,31 +287,86 @@ static inline bool chan_empty(struct grt_chan *c)
     return ld_acquire(&c->qcount) == 0;             /* pairs with buf_put/take */
 }
 
-/* Block on c (lock held, released by the park) in queue q until a partner
- * or close completes the operation; elem is read (send) or written (recv,
- * zeroed by close) by the other side while we are parked.  0 or -EPIPE. */
-static inline int chan_park(struct grt_chan *c, struct grt__waitq *q, void *elem, struct g *gp,
-                            int reason)
+/* The sudog of a parking operation, queued on q (c->lock held). */
+static inline struct grt__sudog *chan_enqueue(struct grt_chan *c, struct grt__waitq *q, void *elem,
+                                              struct g *gp, bool claimed)
 {
     struct grt__sudog *s = grt__sudog_acquire();
     s->g = gp;
     s->elem = elem;
     s->c = c;
+    if (claimed) /* a fresh sudog's is_select is false */
+        s->is_select = true;
     grt__chan_ref(c);
     gp->waiting = s;
     gp->param = 0;
     grt__waitq_enqueue(q, s);
-    grt__goparkunlock(&c->lock, reason);
+    return s;
+}
 
-    if (unlikely(gp->param != (uintptr_t)s))
-        grt__fatal("channel operation: spurious wakeup");
+/* After the park: s goes back, with c's reference.  0 or -EPIPE. */
+static inline int chan_dequeued(struct grt_chan *c, struct grt__sudog *s, struct g *gp)
+{
     gp->param = 0;
     gp->waiting = NULL;
     bool ok = s->success;
     s->c = NULL;
-    grt__sudog_release(s);
+    grt__sudog_release(s); /* is_select: every acquire clears it */
     grt__chan_unref(c);
     return ok ? 0 : -EPIPE;
+}
+
+static bool unlock_chan(struct g *gp, void *arg)
+{
+    (void)gp;
+    grt__unlock(&((struct grt_chan *)arg)->lock);
+    return true;
+}
+
+/* chan_park for a goroutine under a context (ctx.h), out of the way of
+ * the common path: an ended context returns its error instead of
+ * parking, and the wakers claim the park as a select's. */
+static __attribute__((noinline, cold)) int chan_park_ctx(struct grt_chan *c, struct grt__waitq *q,
+                                                         void *elem, struct g *gp, int reason)
+{
+    int err = grt__park_check(gp);
+    if (err != 0) {
+        grt__unlock(&c->lock);
+        return err;
+    }
+    struct grt__sudog *s = chan_enqueue(c, q, elem, gp, true);
+    grt__park_gen(gp);
+    err = grt__gopark_intr(gp, unlock_chan, c, reason, NULL);
+    if (err != 0) {
+        /* The context won: no partner touched s, which may still be
+         * queued (a waker that lost the claim unlinked it). */
+        grt__lock(&c->lock);
+        grt__waitq_remove(q, s);
+        grt__unlock(&c->lock);
+    } else if (unlikely(gp->param != (uintptr_t)s)) {
+        grt__fatal("channel operation: spurious wakeup");
+    }
+    int r = chan_dequeued(c, s, gp);
+    return err != 0 ? err : r;
+}
+
+/* Block on c (lock held, released by the park) in queue q until a partner
+ * or close completes the operation; elem is read (send) or written (recv,
+ * zeroed by close) by the other side while we are parked.  0 or -EPIPE,
+ * or under a context the context's error. */
+/* Always inlined: the parked frame keeps the name of the operation in
+ * dumps (test_dump), whichever compiler builds it. */
+static inline __attribute__((always_inline)) int chan_park(struct grt_chan *c,
+                                                           struct grt__waitq *q, void *elem,
+                                                           struct g *gp, int reason)
+{
+    if (unlikely(gp->ctx != NULL))
+        return chan_park_ctx(c, q, elem, gp, reason);
+    struct grt__sudog *s = chan_enqueue(c, q, elem, gp, false);
+    grt__goparkunlock(&c->lock, reason);
+    if (unlikely(gp->param != (uintptr_t)s))
+        grt__fatal("channel operation: spurious wakeup");
+    return chan_dequeued(c, s, gp);
 }
 
 static int chan_send_slow(struct grt_chan *c, const void *ep, struct g *gp)

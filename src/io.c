@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * io.c - goroutine-aware descriptors: read, write, accept, connect, wait,
  * deadlines and close, on top of the poller (netpoll.c).
@@ -9,18 +10,23 @@
  * descriptor epoll cannot watch (a regular file) is served by the plain
  * blocking call between grt_syscall_enter and grt_syscall_exit.
  *
- * grt_close marks the descriptor closing, wakes its waiters (-ECANCELED),
- * waits for the operations in progress to leave, and only then calls
- * close(2), so the fd number cannot be reused under a running operation.
+ * grt_close (netpoll.c) marks the descriptor closing, wakes its waiters
+ * (-ECANCELED), waits for the operations in progress to leave, and only
+ * then calls close(2), so the fd number cannot be reused under a running
+ * operation; a second grt_close meanwhile gets -EBADF.
+ *
+ * With no runtime running, nothing is registered or allocated: a call that
+ * would park returns -EPERM (-EBADF if fd is not open), and grt_wait_fd
+ * still answers for readiness now.
  */
 #include "runtime.h"
 #include "misc.h"
 #include "netpoll.h"
+#include "deadline.h"
 #include "timer.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,7 +54,9 @@ static void side_unlock(grt__polldesc *pd, int mode)
 
 static int poll_errno(int err)
 {
-    return err == POLL_ERR_CLOSING ? -ECANCELED : -ETIMEDOUT;
+    if (err == POLL_ERR_CLOSING)
+        return -ECANCELED;
+    return err == POLL_ERR_TIMEOUT ? -ETIMEDOUT : err; /* else a context's error */
 }
 
 /* Park until pd is ready for mode.  0, or a negative errno to return. */
@@ -56,7 +64,7 @@ static int wait_ready(grt__polldesc *pd, int mode)
 {
     if (grt__curg() == NULL)
         return -EPERM; /* a thread that is not a goroutine cannot park */
-    int err = grt__pd_wait(pd, mode);
+    int err = grt__pd_wait(pd, mode, NULL);
     return err == POLL_OK ? 0 : poll_errno(err);
 }
 
@@ -355,9 +363,9 @@ static int wait_deadline(grt__polldesc *pd, int mode, int64_t deadline)
         t.f = call_deadline_fire;
         t.arg = pd;
         t.seq = (uintptr_t)mode;
-        grt__timer_add(&t);
     }
-    e = grt__pd_wait(pd, mode);
+    /* grt__pd_wait arms t once the slot says a waiter is coming */
+    e = grt__pd_wait(pd, mode, deadline != GRT_FOREVER ? &t : NULL);
     if (deadline != GRT_FOREVER)
         grt__timer_del(&t);
     if (e != POLL_OK)
@@ -373,6 +381,13 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
         return -EINVAL;
     int err;
     grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL && err == -EPERM) {
+        /* No runtime: the non-blocking form (deadline passed) works. */
+        int r = ready_now(fd, events);
+        if (r == 0 && deadline != GRT_FOREVER && deadline <= grt__nanotime())
+            r = -ETIMEDOUT;
+        return r == 0 ? -EPERM : r;
+    }
     if (pd == NULL)
         return err;
     /* Ready, or not to wait: answer without queueing behind a goroutine
@@ -403,7 +418,7 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
         int mode = side;
         int64_t d = deadline;
         if (events == (GRT_READ | GRT_WRITE)) {
-            int64_t cap = grt__nanotime() + 10 * 1000000;
+            int64_t cap = grt__time_add(grt__nanotime(), 10 * 1000000);
             if (d == GRT_FOREVER || d > cap)
                 d = cap;
         }
@@ -432,22 +447,5 @@ int grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline)
 
 int grt_close(int fd)
 {
-    if (fd < 0)
-        return -EBADF;
-    grt__polldesc *pd = grt__pd_lookup(fd);
-    if (pd && grt__pd_close_begin(pd)) {
-        /* The woken waiters and other calls in progress leave promptly;
-         * close(2) only after the last one, so fd cannot be reused under
-         * them.  (Go's poll.FD.Close waits the same way.) */
-        while (ld_seqcst(&pd->refs) > 0) {
-            if (grt__curg())
-                grt_yield();
-            else
-                sched_yield();
-        }
-        grt__pd_close_end(pd);
-    }
-    if (close(fd) != 0 && errno != EINTR) /* Linux: after EINTR the fd is gone */
-        return -errno;
-    return 0;
+    return grt__fd_close(fd);
 }

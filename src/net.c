@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * net.c - grt_listen and grt_dial: Go's net.Listen, net.ListenPacket and
  * net.Dial for "tcp", "tcp4", "tcp6", "unix" (streams) and "udp", "udp4",
@@ -9,13 +10,16 @@
  * for seconds, and the P should keep running goroutines meanwhile.
  */
 #include "grt.h"
+#include "netpoll.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -57,38 +61,54 @@ static int net_kind(const char *network)
     return -1;
 }
 
-/* Split "host:port" / "[host]:port" into its parts (host may be empty). */
+/* A port: decimal digits only, 0-65535 (Go's rule; no sign, no space, no
+ * service name). */
+static bool port_ok(const char *p)
+{
+    if (*p == 0)
+        return false;
+    long v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+        if (v > 65535)
+            return false;
+    }
+    return true;
+}
+
+/* Split "host:port" / "[host]:port" into its parts (host may be empty).
+ * -EINVAL for a missing or bad port, unbalanced brackets, a bare IPv6
+ * address, or a host too long to be one. */
 static int split_host_port(const char *addr, char *host, size_t hostsz, char *port, size_t portsz)
 {
-    const char *colon;
+    const char *colon, *h;
+    size_t hl;
     if (addr[0] == '[') {
         const char *end = strchr(addr, ']');
         if (end == NULL || end[1] != ':')
             return -EINVAL;
-        size_t hl = (size_t)(end - addr - 1);
-        if (hl >= hostsz)
-            return -EINVAL;
-        memcpy(host, addr + 1, hl);
-        host[hl] = 0;
+        h = addr + 1;
+        hl = (size_t)(end - h);
         colon = end + 1;
     } else {
         colon = strrchr(addr, ':');
         if (colon == NULL)
             return -EINVAL;
-        size_t hl = (size_t)(colon - addr);
-        if (hl >= hostsz || memchr(addr, ':', hl)) /* bare IPv6 needs brackets */
+        h = addr;
+        hl = (size_t)(colon - addr);
+        if (memchr(addr, ':', hl)) /* bare IPv6 needs brackets */
             return -EINVAL;
-        memcpy(host, addr, hl);
-        host[hl] = 0;
     }
-    const char *p = colon + 1;
-    size_t pl = strlen(p);
-    if (pl == 0 || pl >= portsz)
+    if (hl >= hostsz || memchr(h, '[', hl) || memchr(h, ']', hl))
         return -EINVAL;
-    for (size_t i = 0; i < pl; i++)
-        if (p[i] < '0' || p[i] > '9')
-            return -EINVAL;
-    memcpy(port, p, pl + 1);
+    const char *p = colon + 1;
+    if (!port_ok(p) || strlen(p) >= portsz)
+        return -EINVAL;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    strcpy(port, p);
     return 0;
 }
 
@@ -113,12 +133,8 @@ static int gai_errno(int rc, int sys)
     }
 }
 
-static int resolve(int kind, const char *address, bool passive, struct addrinfo **res)
+static int resolve(int kind, const char *host, const char *port, bool passive, struct addrinfo **res)
 {
-    char host[256], port[16];
-    int rc = split_host_port(address, host, sizeof host, port, sizeof port);
-    if (rc != 0)
-        return rc;
     struct addrinfo hints = {0};
     hints.ai_family = net_family(kind);
     hints.ai_socktype = net_socktype(kind);
@@ -132,17 +148,25 @@ static int resolve(int kind, const char *address, bool passive, struct addrinfo 
     return g == 0 ? 0 : gai_errno(g, sys);
 }
 
+/* "path" or "@abstract" as a sockaddr_un.  A path takes at most 107 bytes
+ * (sun_path ends with its NUL); an abstract name, which is not
+ * NUL-terminated, may fill all 108 (the '@' becomes the leading NUL), and
+ * the address length counts exactly its bytes.  Longer: -EINVAL, as Go's
+ * (and bind(2)'s) answer. */
 static int unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 {
     size_t pl = strlen(path);
-    if (pl == 0 || pl >= sizeof sun->sun_path)
+    bool abstract = path[0] == '@';
+    if (pl == 0)
+        return -EINVAL;
+    if (pl > sizeof sun->sun_path - (abstract ? 0 : 1))
         return -EINVAL;
     memset(sun, 0, sizeof *sun);
     sun->sun_family = AF_UNIX;
     memcpy(sun->sun_path, path, pl);
-    if (path[0] == '@') /* Linux abstract namespace, as Go spells it */
+    if (abstract) /* Linux abstract namespace, as Go spells it */
         sun->sun_path[0] = 0;
-    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + pl + (path[0] == '@' ? 0 : 1));
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + pl + (abstract ? 0 : 1));
     return 0;
 }
 
@@ -171,11 +195,33 @@ static int try_addr(int kind, const struct sockaddr *sa, socklen_t len, addr_try
     return rc;
 }
 
+/* Go listens on every address for "tcp" with an empty or unspecified
+ * host: one IPv6 socket with IPV6_V6ONLY off takes IPv4 too.  A machine
+ * without IPv6 gets an IPv4 socket instead. */
+static bool dual_stack(int kind, const char *host)
+{
+    return (kind == NET_TCP || kind == NET_UDP) &&
+           (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"));
+}
+
+static int try_dual(int kind, const char *port, addr_try_fn try, void *arg)
+{
+    struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+    any6.sin6_port = htons((uint16_t)atoi(port));
+    int fd = try_addr(kind, (struct sockaddr *)&any6, sizeof any6, try, arg);
+    if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL || fd == -EPROTONOSUPPORT || fd == -ENOPROTOOPT) {
+        struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr = {htonl(INADDR_ANY)}};
+        any4.sin_port = any6.sin6_port;
+        fd = try_addr(kind, (struct sockaddr *)&any4, sizeof any4, try, arg);
+    }
+    return fd;
+}
+
 /* The loop listen and dial share: resolve address for network kind (a
  * unix path is its one candidate; names go through getaddrinfo, passive
  * for a listener) and try each candidate in turn until one works.  Returns
  * its fd, or the last error; a deadline that passed or a close ends the
- * search at once. */
+ * search at once.  A dial needs a host and a runtime (it may park). */
 static int net_open(int kind, const char *address, bool passive, addr_try_fn try, void *arg)
 {
     if (net_is_unix(kind)) {
@@ -184,10 +230,24 @@ static int net_open(int kind, const char *address, bool passive, addr_try_fn try
         int rc = unix_addr(address, &sun, &len);
         if (rc != 0)
             return rc;
+        if (!passive && !grt__netpoll_inited())
+            return -EPERM;
         return try_addr(kind, (struct sockaddr *)&sun, len, try, arg);
     }
+    char host[256], port[16];
+    int rc = split_host_port(address, host, sizeof host, port, sizeof port);
+    if (rc != 0)
+        return rc;
+    if (!passive && !host[0])
+        return -EINVAL; /* nothing to dial (grt.h) */
+    if (!passive && !grt__netpoll_inited())
+        return -EPERM;
+    if (passive && dual_stack(kind, host))
+        return try_dual(kind, port, try, arg);
+    if ((kind == NET_TCP6 || kind == NET_UDP6) && !host[0])
+        strcpy(host, "::");
     struct addrinfo *res;
-    int rc = resolve(kind, address, passive, &res);
+    rc = resolve(kind, host, port, passive, &res);
     if (rc != 0)
         return rc;
     rc = -EADDRNOTAVAIL;
@@ -200,17 +260,29 @@ static int net_open(int kind, const char *address, bool passive, addr_try_fn try
     return rc;
 }
 
-/* A stream socket binds and listens; a datagram socket only binds. */
+/* A stream socket binds and listens; a datagram socket only binds.
+ * "tcp6" and "udp6" are IPv6 only, as in Go; other IPv6 sockets (the
+ * dual-stack one) take IPv4 too. */
 static int listen_try(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg)
 {
     (void)arg;
     bool stream = net_socktype(kind) == SOCK_STREAM;
+    int v6only = kind == NET_TCP6 || kind == NET_UDP6;
     if (stream && sa->sa_family != AF_UNIX) {
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     }
+    if (sa->sa_family == AF_INET6 &&
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
+        return -errno;
     if (bind(fd, sa, len) != 0 || (stream && listen(fd, SOMAXCONN) != 0))
         return -errno;
+    /* Like Go's UnixListener, grt_close removes the socket file (a path,
+     * not an abstract name); outside a run (-EPERM) there is nothing to
+     * remember it in. */
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+    if (stream && sa->sa_family == AF_UNIX && sun->sun_path[0] != 0)
+        grt__fd_unlink_on_close(fd, sun->sun_path);
     return 0;
 }
 

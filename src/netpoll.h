@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * netpoll.h - the network poller: the portable part's objects, and the
  * contract every backend (netpoll_epoll.c; a netpoll_kqueue.c would fit the
@@ -35,18 +36,45 @@
 
 enum { POLL_OK = 0, POLL_ERR_CLOSING = -1, POLL_ERR_TIMEOUT = -2 };
 
+/*
+ * The life of a pollDesc (state), one fd number's registration:
+ *
+ *   PD_CLOSED   not registered (never used, or closed): first use registers
+ *   PD_OPEN     registered; operations take a reference (refs)
+ *   PD_CLOSING  grt_close owns it: waiters are evicted (-ECANCELED), new
+ *               operations and a second grt_close get -EBADF, and the
+ *               closer waits for the references to drain
+ *   PD_KCLOSE   the closer is in close(2): the number may be handed out
+ *               again by the kernel at any moment, so whoever looks waits
+ *               until the state is PD_CLOSED and then starts afresh
+ *
+ * The state changes under pd->lock (atomic reads outside it), and only the
+ * grt_close that moved it from PD_OPEN (or PD_CLOSED) to the next state
+ * moves it on, so close(2) runs once per registration.
+ *
+ * Lock order: pd->lock, then a P's timers lock (a deadline timer is armed
+ * and removed under pd->lock).  A deadline timer's f takes pd->lock, so
+ * nothing holding pd->lock waits for a firing: the deadline timers are
+ * removed with grt__timer_del_nowait, and a firing that comes late finds
+ * rseq/wseq moved and does nothing (Go's netpoll does the same).
+ */
+enum { PD_CLOSED = 0, PD_OPEN, PD_CLOSING, PD_KCLOSE };
+
 typedef struct grt__polldesc {
-    grt__mutex lock;     /* deadlines, closing, seq */
+    grt__mutex lock;     /* state, deadlines, seq, the timers */
     int        fd;
-    bool       closing;  /* grt_close in progress: waiters get -ECANCELED */
+    uint32_t   state;    /* PD_* above (atomic reads) */
     bool       blocking; /* epoll refused it (a regular file): syscall path */
-    bool       registered;
+    bool       restore;  /* grt set O_NONBLOCK on it: clear it when the run ends */
     uint32_t   refs;     /* operations in progress (atomic) */
     uintptr_t  rg, wg;   /* wait slots, see above (atomic) */
     uintptr_t  rseq, wseq; /* bumped on deadline changes: stale timers ignore */
     int64_t    rd, wd;   /* deadlines: 0 none, -1 expired, else when */
     grt__timer rt, wt;   /* deadline timers */
     uint32_t   gen;      /* bumped per registration of this fd number */
+    uint64_t   dev, ino; /* the file's identity when registered (fstat) */
+    char      *unlink_path; /* unix listener grt made: its socket file */
+    uint64_t   unlink_dev, unlink_ino; /* ... and that file's identity */
     grt_mutex  rmu, wmu; /* goroutines using one direction take turns (io.c) */
 } grt__polldesc;
 
@@ -86,16 +114,25 @@ void    grt__netpoll_stop(void);
  * poller and the deadlock check stays quiet.  Reset with the poller. */
 void    grt__netpoll_hold(int64_t delta);
 
-/* --- descriptors, for io.c ------------------------------------------- */
-/* Begin/end an operation on fd (registering it on first use). */
+/* --- descriptors, for io.c and net.c --------------------------------- */
+/* Begin/end an operation on fd (registering it on first use).  NULL and
+ * *err: -EBADF (not open, or being closed), -EPERM (no runtime running),
+ * -ENOMEM. */
 grt__polldesc *grt__fd_acquire(int fd, int *err);
 void           grt__fd_release(grt__polldesc *pd);
+/* grt_close: exactly one close(2) per registration; see PD_* above. */
+int            grt__fd_close(int fd);
+/* Remove path (a unix listener's socket file, bound by grt_listen) when
+ * fd is closed by grt_close, if it is still the same file then. */
+int            grt__fd_unlink_on_close(int fd, const char *path);
 int            grt__pd_check(grt__polldesc *pd, int mode);
-int            grt__pd_wait(grt__polldesc *pd, int mode);
+/* Park until pd is ready for mode (POLL_OK) or closed or past its
+ * deadline (POLL_ERR_*).  t, if not NULL, is a timer for this call only
+ * whose f evicts the waiter (grt__pd_evict): it is armed here, once the
+ * slot is PD_WAIT, so that a firing cannot come while nobody is there to
+ * evict; the caller removes it afterwards (grt__timer_del). */
+int            grt__pd_wait(grt__polldesc *pd, int mode, grt__timer *t);
 int            grt__pd_set_deadline(grt__polldesc *pd, int64_t rd, int64_t wd);
-bool           grt__pd_close_begin(grt__polldesc *pd);
-void           grt__pd_close_end(grt__polldesc *pd);
-grt__polldesc *grt__pd_lookup(int fd);
 void           grt__pd_evict(grt__polldesc *pd, int mode);
 
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * proc.c - starting and stopping the runtime, and the small public calls
  * about goroutines and processors.
@@ -22,6 +23,7 @@
 #include "runq.h"
 #include "sched.h"
 #include "sema.h"
+#include "ctx.h"
 #include "signal.h"
 #include "stack.h"
 #include "sudog.h"
@@ -160,6 +162,7 @@ static void teardown(void)
      * cached timer in a P's heap, and gfree_all frees it with the G. */
     for (int32_t i = 0; i < grt__nallp; i++)
         grt__timers_forget(grt__allp[i]);
+    grt__ctx_fini();
     /* Zero the sync objects abandoned goroutines were parked on, while
      * their stacks (which hold the records of those objects) are mapped. */
     grt__allg_syncref_reset();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * runtime.h - the runtime's objects: G, M, P and the global scheduler
  * state, who owns each field, and the globals that define them.  The
@@ -140,6 +141,13 @@ struct __attribute__((aligned(64))) g {
     char              *name;        /* grt_attr.name, malloc'd, or NULL */
     uint32_t           select_done; /* atomic: a select case has won */
     struct grt__sudog *waiting;     /* sudogs it waits on (select), lock order */
+    /* The context it runs under (ctx.c), NULL for background, the only
+     * one that never ends, so a NULL test is the whole cost of an
+     * interruptible park outside contexts; on the line a park and a spawn
+     * touch anyway.  ctx_ref: the one it holds a runtime reference on
+     * (the one it was started under; grt_ctx_swap changes ctx only). */
+    struct grt_ctx    *ctx;
+    struct grt_ctx    *ctx_ref;
     struct grt__timer *timer;       /* cached sleep timer (timer.c) */
     uint32_t           syscall_depth; /* grt_syscall_enter nested inside the bracket */
     struct grt__syncref *syncref;   /* sync objects it waits on or is inside (sync.c) */
@@ -147,6 +155,14 @@ struct __attribute__((aligned(64))) g {
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
     struct grt__gls   *gls;         /* grt_setspecific values, or NULL (gls.c) */
+    /* Contexts (ctx.c), the rarely used part; ctx and ctx_ref above. */
+    struct g          *ctx_next;    /* ctx->waiters, while parked interruptibly */
+    struct g          *ctx_prev;
+    bool               ctx_linked;  /* on ctx->waiters */
+    int32_t            park_err;    /* set by a context that claimed the park */
+    bool             (*intr_unlockf)(struct g *gp, void *arg); /* the site's commit */
+    bool             (*intr_cancel)(struct g *gp, void *arg);  /* the site's withdrawal */
+    void              *intr_arg;
 };
 
 /* ------------------------------------------------------------------ */

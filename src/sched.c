@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sched.c - the scheduler: how goroutines get onto threads.
  *
@@ -115,6 +116,7 @@
 #include "runtime.h"
 #include "gls.h"
 #include "arch.h"
+#include "ctx.h"
 #include "debug.h"
 #include "g.h"
 #include "globrunq.h"
@@ -1080,6 +1082,7 @@ static void goexit0(struct g *gp)
     st_relaxed(&gp->preempt, false);
     free(gp->name);
     gp->name = NULL;
+    grt__ctx_g_exit(gp);
     if (likely(!gp->hidden))
         inc_owner(&pp->nexited);
     if (gp->is_main) {
@@ -1152,19 +1155,20 @@ static size_t stack_size_of(const grt_attr *attr)
 /* A free record becomes a runnable goroutine (both spawn paths).  It was
  * dead or idle: only dumps can see it until it is queued. */
 static inline void g_init(struct g *gp, grt_fn fn, void *arg, const grt_attr *attr, bool custom,
-                          uint64_t goid, uint64_t parent)
+                          uint64_t goid, struct g *creator)
 {
     gp->has_credit = !custom;
     gp->fn = fn;
     gp->arg = arg;
     gp->name = (attr && attr->name) ? strdup(attr->name) : NULL;
     gp->goid = goid;
-    gp->parent_goid = parent;
+    gp->parent_goid = creator ? creator->goid : 0;
     gp->gen = grt__sched.gen;
     gp->syscall_depth = 0;
     gp->syncref = NULL;
     gp->hidden = false;
     gp->sched.sp = NULL;
+    grt__ctx_inherit(gp, creator);
     st_release(&gp->status, G_RUNNABLE);
 }
 
@@ -1213,7 +1217,7 @@ static int newproc_nop(grt_fn fn, void *arg, const grt_attr *attr, struct g *me,
         return rc;
     }
     bool user = me != NULL && me->m != NULL && me != me->m->g0;
-    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), user ? me->goid : 0);
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), user ? me : NULL);
     grt__globrunq_put(gp);
     if (me == NULL && !quiet)
         st_relaxed(&grt__sched.foreign_seen, true); /* relaxed: under sched.lock */
@@ -1264,7 +1268,7 @@ static int newproc(grt_fn fn, void *arg, const grt_attr *attr, struct g **out, b
             return rc;
         }
     }
-    g_init(gp, fn, arg, attr, custom, grt__goid_next(pp), me->m->curg ? me->m->curg->goid : 0);
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(pp), me->m->curg);
     inc_owner(&pp->ncreated);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_CREATE, gp->goid, 0);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * select.c - grt_select: Go's selectgo.
  *
@@ -37,6 +38,7 @@
  */
 #include "runtime.h"
 #include "chan.h"
+#include "ctx.h"
 #include "misc.h"
 #include "sched.h"
 #include "sudog.h"
@@ -121,18 +123,6 @@ static void sel_unlock(const grt_case *cases, const uint32_t *lockorder, uint32_
 /* Parking                                                             */
 /* ------------------------------------------------------------------ */
 
-/* The deadline passed: claim the G for the timeout unless a channel (or a
- * later select, for a stale firing) got there first. */
-static void select_timeout(void *arg, uintptr_t seq, int64_t now)
-{
-    (void)now;
-    struct g *gp = arg; /* G records live until shutdown */
-    uint32_t gen = (uint32_t)seq;
-    /* acq_rel: pairs with grt__select_claim's CAS; the winner alone readies */
-    if (cas_acqrel(&gp->select_done, gen, gen | 1u))
-        grt__goready(gp);
-}
-
 /* gopark commit, on g0 with the G already parked. */
 static bool select_commit(struct g *gp, void *arg)
 {
@@ -164,6 +154,12 @@ static int select_block(grt_case *cases, const uint32_t *lockorder, uint32_t nor
      * timer_add's lock */
     st_relaxed(&gp->select_done, gen);
 
+    /* Under a context that has ended, do not park (ctx.h). */
+    int err = grt__park_check(gp);
+    if (unlikely(err != 0)) {
+        sel_unlock(cases, lockorder, norder);
+        return err;
+    }
     struct grt__sudog **tailp = &gp->waiting;
     for (uint32_t k = 0; k < norder; k++) {
         uint32_t i = lockorder[k];
@@ -186,12 +182,14 @@ static int select_block(grt_case *cases, const uint32_t *lockorder, uint32_t nor
     if (deadline != GRT_FOREVER) {
         memset(&timer, 0, sizeof timer);
         timer.when = deadline;
-        timer.f = select_timeout;
+        timer.f = grt__park_timer_fire; /* claims gen, as a channel would */
         timer.arg = gp;
         timer.seq = gen;
         t = &timer;
     }
-    grt__gopark(select_commit, t, WAIT_SELECT);
+    /* Its sudogs are claimed through select_done already, so the context
+     * claims the park the same way (ctx.h). */
+    err = grt__gopark_intr(gp, select_commit, t, WAIT_SELECT, NULL);
 
     /* Woken by a channel, a close or the deadline.  A timer that has not
      * fired must go before this frame does; one that already fired or is
@@ -229,6 +227,8 @@ static int select_block(grt_case *cases, const uint32_t *lockorder, uint32_t nor
         grt__chan_unref(cases[lockorder[k]].chan);
 
     if (casei < 0) {
+        if (err != 0 && won == NULL)
+            return err; /* the context ended it */
         if (won != NULL || t == NULL)
             grt__fatal("select: bad wakeup");
         return -ETIMEDOUT;
@@ -296,16 +296,27 @@ static int select_poll(grt_case *cases, const uint32_t *pollorder,
  * sleep: the parked path's timer lives in this frame and may be queued only
  * while a channel lock keeps the G from returning (see the top), and here
  * there is no channel to lock. */
-static int select_none(bool block, int64_t deadline)
+static int select_none(bool block, int64_t deadline, struct g *gp)
 {
     if (!block)
         return -ETIMEDOUT;
     if (deadline == GRT_FOREVER) {
-        for (;;) /* select {}: nothing can wake it */
-            grt__gopark(NULL, NULL, WAIT_SELECT_NO_CASES);
+        /* select {}: only the goroutine's context can end it */
+        for (;;) {
+            int err = grt__park_check(gp);
+            if (err == 0) {
+                grt__park_gen(gp);
+                err = grt__gopark_intr(gp, NULL, NULL, WAIT_SELECT_NO_CASES, NULL);
+            }
+            if (err != 0)
+                return err;
+        }
     }
-    for (int64_t now = grt__nanotime(); now < deadline; now = grt__nanotime())
-        grt_sleep(deadline - now);
+    for (int64_t now = grt__nanotime(); now < deadline; now = grt__nanotime()) {
+        int err = grt_sleep(deadline - now);
+        if (err != 0)
+            return err;
+    }
     return -ETIMEDOUT;
 }
 
@@ -324,7 +335,7 @@ static int select_go(grt_case *cases, uint32_t n, bool block, int64_t deadline,
         norder++;
     }
     if (norder == 0)
-        return select_none(block, deadline);
+        return select_none(block, deadline, gp);
     memcpy(lockorder, pollorder, norder * sizeof *lockorder);
     lockorder_sort(cases, lockorder, norder);
 

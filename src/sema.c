@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sema.c - address-keyed semaphores for goroutines (Go's sema.go).
  *
@@ -29,6 +30,8 @@
 #include "sched.h"
 #include "sema.h"
 #include "sudog.h"
+#include "chan.h"
+#include "ctx.h"
 
 #define SEMTAB_SIZE 251
 
@@ -89,6 +92,7 @@ static void root_replace(struct sema_root *root, struct grt__sudog *old,
 static void root_queue(struct sema_root *root, uint32_t *addr, struct grt__sudog *s,
                        bool lifo)
 {
+    s->queued = true;
     s->elem = addr;
     s->ticket = 0;
     s->next = s->prev = s->waitlink = s->waittail = NULL;
@@ -134,14 +138,42 @@ static struct grt__sudog *root_dequeue(struct sema_root *root, uint32_t *addr)
             s->next->prev = s->prev;
     }
     s->next = s->prev = s->waitlink = s->waittail = NULL;
+    s->queued = false;
     return s;
+}
+
+/* Take s, still queued on addr, out wherever it is (its context woke it). */
+static void root_remove(struct sema_root *root, uint32_t *addr, struct grt__sudog *s)
+{
+    struct grt__sudog *t = root_find(root, addr);
+    if (t == s) {
+        root_dequeue(root, addr);
+        return;
+    }
+    struct grt__sudog *prev = t;
+    while (prev->waitlink != s)
+        prev = prev->waitlink;
+    prev->waitlink = s->waitlink;
+    if (t->waittail == s)
+        t->waittail = prev == t ? NULL : prev;
+    s->waitlink = NULL;
+    s->queued = false;
 }
 
 /* ------------------------------------------------------------------ */
 /* Acquire and release                                                 */
 /* ------------------------------------------------------------------ */
 
-static void semacquire_slow(uint32_t *addr, bool lifo, int reason)
+static bool unlock_root(struct g *gp, void *arg)
+{
+    (void)gp;
+    grt__unlock(&((struct sema_root *)arg)->lock);
+    return true;
+}
+
+/* intr: the goroutine's context may end the wait (ctx.h); then its error
+ * is returned and no unit is taken. */
+static int semacquire_slow(uint32_t *addr, bool lifo, int reason, bool intr)
 {
     struct g *gp = grt__curg();
     if (unlikely(gp == NULL))
@@ -149,7 +181,11 @@ static void semacquire_slow(uint32_t *addr, bool lifo, int reason)
     struct sema_root *root = root_for(addr);
     struct grt__sudog *s = grt__sudog_acquire();
     s->g = gp;
+    intr = intr && gp->ctx != NULL;
+    int err = 0;
     for (;;) {
+        if (intr && (err = grt__park_check(gp)) != 0)
+            break;
         grt__lock(&root->lock);
         /* seq_cst: the write half of the store-load pair; it turns off the
          * releaser's lock-free "nobody waits" exit */
@@ -160,7 +196,24 @@ static void semacquire_slow(uint32_t *addr, bool lifo, int reason)
             break;
         }
         root_queue(root, addr, s, lifo);
-        grt__goparkunlock(&root->lock, reason);
+        if (intr) {
+            s->is_select = true; /* releasers claim it (ctx.h) */
+            grt__park_gen(gp);
+            err = grt__gopark_intr(gp, unlock_root, root, reason, NULL);
+        } else {
+            grt__gopark(unlock_root, root, reason);
+        }
+        if (unlikely(err != 0)) {
+            /* The context won: no releaser handed us anything.  A
+             * releaser that lost the claim dequeued us already. */
+            grt__lock(&root->lock);
+            if (s->queued) {
+                root_remove(root, addr, s);
+                xadd_seqcst(&root->nwait, -1); /* under the lock, as above */
+            }
+            grt__unlock(&root->lock);
+            break;
+        }
         /* The releaser dequeued us (and decremented nwait).  Either it
          * handed us its unit, or we compete for one like a newcomer. */
         if (s->ticket != 0 || sema_tryacquire(addr))
@@ -168,14 +221,23 @@ static void semacquire_slow(uint32_t *addr, bool lifo, int reason)
         lifo = true; /* we have waited already: back to the front */
     }
     s->elem = NULL;
+    s->is_select = false;
     grt__sudog_release(s);
+    return err;
 }
 
 void grt__semacquire(uint32_t *addr, bool lifo, int reason)
 {
     if (likely(sema_tryacquire(addr)))
         return;
-    semacquire_slow(addr, lifo, reason);
+    semacquire_slow(addr, lifo, reason, false);
+}
+
+int grt__semacquire_intr(uint32_t *addr, int reason)
+{
+    if (likely(sema_tryacquire(addr)))
+        return 0;
+    return semacquire_slow(addr, false, reason, true);
 }
 
 void grt__semrelease(uint32_t *addr, bool handoff)
@@ -192,9 +254,13 @@ void grt__semrelease(uint32_t *addr, bool handoff)
         grt__unlock(&root->lock);
         return;
     }
-    struct grt__sudog *s = root_dequeue(root, addr);
-    if (s != NULL)
+    struct grt__sudog *s;
+    while ((s = root_dequeue(root, addr)) != NULL) {
         xadd_seqcst(&root->nwait, -1); /* under the lock; read lock-free above */
+        if (grt__select_claim(s))
+            break;
+        /* its context woke it first: it leaves without a unit */
+    }
     grt__unlock(&root->lock);
     if (s == NULL)
         return; /* the waiters in this bucket are on other addresses */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sema.h - semaphores for goroutines, keyed by address (Go's sema.go).
  *
@@ -16,6 +17,10 @@
  * address's waiters (a woken mutex waiter that lost the race goes back to
  * the front).  reason is the WAIT_* shown in dumps.  Goroutines only. */
 void grt__semacquire(uint32_t *addr, bool lifo, int reason);
+
+/* grt__semacquire (FIFO) that the goroutine's context can interrupt
+ * (ctx.h): 0 with the unit, or the context's error without it. */
+int grt__semacquire_intr(uint32_t *addr, int reason);
 
 /* Release one unit and wake the first waiter, if any.  handoff: the waiter
  * gets the unit directly (it cannot be stolen by a running goroutine) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sudog.h - a goroutine's entry in a wait queue (Go's sudog).
  *
@@ -20,6 +21,8 @@
  *            elem (the address), waitlink/waittail (other waiters on the
  *            same address, FIFO), ticket (1: the count was handed off)
  *   cond     g, next (ticket-ordered list), ticket (the notify ticket)
+ *   A G under a context (ctx.h) marks its sudog is_select: wakers claim it
+ *   through g->select_done as a select's, and skip it if the context won.
  */
 #ifndef GRT_SUDOG_H
 #define GRT_SUDOG_H
@@ -41,6 +44,8 @@ struct grt__sudog {
     bool                is_select;
     bool                success;  /* chan: true if woken by a transfer, false by close */
     bool                in_use;   /* between acquire and release (see sudog_fini) */
+    bool                queued;   /* sema, cond: still on the list (a G its
+                                     context woke withdraws it, ctx.h) */
 };
 
 /* A clean sudog (every field zero but in_use).  Never NULL: running out of

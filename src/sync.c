@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sync.c - Go's sync package: Mutex, RWMutex, WaitGroup, Once, Cond.
  *
@@ -47,6 +48,8 @@
 #include "sched.h"
 #include "sema.h"
 #include "sudog.h"
+#include "chan.h"
+#include "ctx.h"
 #include "sync.h"
 
 #include <errno.h>
@@ -383,6 +386,26 @@ int grt_waitgroup_done(grt_waitgroup *wg)
     return grt_waitgroup_add(wg, -1);
 }
 
+/* The waiter's context ended while it waited (it holds no unit).  While
+ * the counter is not zero it is still counted as a waiter: uncount it.
+ * Once the counter has reached zero, the Add that did it releases one unit
+ * per counted waiter, ours included: take it, and the wait has completed. */
+static int waitgroup_wait_undo(struct g *gp, grt_waitgroup *wg, int err)
+{
+    uint64_t old = ld_acquire(&wg->state_); /* acquire: pairs with the reset */
+    while ((old >> 32) != 0 && (uint32_t)old != 0) {
+        /* acq_rel: as the waiter's increment */
+        if (__atomic_compare_exchange_n(&wg->state_, &old, old - 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return err;
+    }
+    struct grt__syncref ref;
+    syncref_push(gp, &ref, wg, sizeof *wg);
+    grt__semacquire(&wg->sema_, false, WAIT_WAITGROUP);
+    syncref_pop(&ref);
+    return 0;
+}
+
 int grt_waitgroup_wait(grt_waitgroup *wg)
 {
     if (wg == NULL)
@@ -399,8 +422,10 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
                                         __ATOMIC_ACQUIRE)) {
             struct grt__syncref ref;
             syncref_push(gp, &ref, wg, sizeof *wg);
-            grt__semacquire(&wg->sema_, false, WAIT_WAITGROUP);
+            int err = grt__semacquire_intr(&wg->sema_, WAIT_WAITGROUP);
             syncref_pop(&ref);
+            if (unlikely(err != 0))
+                return waitgroup_wait_undo(gp, wg, err);
             /* The Add that woke us zeroed the word before releasing the
              * waiters.  Not zero now: the group was reused (Add) while this
              * Wait had not returned, and the wake-up we took may have been
@@ -467,27 +492,65 @@ static inline bool ticket_before(uint32_t a, uint32_t b)
     return (int32_t)(a - b) < 0;
 }
 
-static void cond_park(grt_cond *c, uint32_t t, struct g *gp)
+static bool unlock_cond(struct g *gp, void *arg)
 {
-    grt__lock(cond_lock(c));
-    /* Signalled between taking the ticket and getting here: do not park. */
-    if (ticket_before(t, c->notify_)) {
-        grt__unlock(cond_lock(c));
-        return;
-    }
-    struct grt__sudog *s = grt__sudog_acquire();
-    s->g = gp;
-    s->ticket = t;
+    (void)gp;
+    grt__unlock(cond_lock(arg));
+    return true;
+}
+
+static void cond_append(grt_cond *c, struct grt__sudog *s)
+{
+    s->next = NULL;
+    s->queued = true;
     if (c->tail_ == NULL)
         c->head_ = s;
     else
         ((struct grt__sudog *)c->tail_)->next = s;
     c->tail_ = s;
+}
+
+/* 0 when signalled; the context's error when it ended first (ctx.h).  A
+ * ticket whose waiter left that way stays on the list as a sudog without a
+ * G, so that the signal meant for it goes on to the next ticket. */
+static int cond_park(grt_cond *c, uint32_t t, struct g *gp)
+{
+    grt__lock(cond_lock(c));
+    /* Signalled between taking the ticket and getting here: do not park. */
+    if (ticket_before(t, c->notify_)) {
+        grt__unlock(cond_lock(c));
+        return 0;
+    }
+    struct grt__sudog *s = grt__sudog_acquire();
+    s->ticket = t;
+    int err = grt__park_check(gp);
+    if (unlikely(err != 0)) {
+        cond_append(c, s); /* a ticket with no waiter */
+        grt__unlock(cond_lock(c));
+        return err;
+    }
+    s->g = gp;
+    if (unlikely(gp->ctx != NULL)) {
+        s->is_select = true; /* signallers claim it (ctx.h) */
+        grt__park_gen(gp);
+    }
+    cond_append(c, s);
     struct grt__syncref ref;
     syncref_push(gp, &ref, c, sizeof *c);
-    grt__goparkunlock(cond_lock(c), WAIT_COND);
+    err = grt__gopark_intr(gp, unlock_cond, c, WAIT_COND, NULL);
     syncref_pop(&ref);
+    if (unlikely(err != 0)) {
+        grt__lock(cond_lock(c));
+        bool keep = s->queued;
+        if (keep)
+            s->g = NULL; /* the signaller frees it */
+        grt__unlock(cond_lock(c));
+        if (keep)
+            return err;
+    }
+    s->is_select = false;
     grt__sudog_release(s);
+    return err;
 }
 
 int grt_cond_wait(grt_cond *c, grt_mutex *m)
@@ -504,9 +567,34 @@ int grt_cond_wait(grt_cond *c, grt_mutex *m)
     /* seq_cst: pairs with the signallers' lock-free "no waiters" check */
     uint32_t t = xadd_seqcst(&c->wait_, 1) - 1;
     grt_mutex_unlock(m);
-    cond_park(c, t, gp);
+    int err = cond_park(c, t, gp);
     grt_mutex_lock(m);
-    return 0;
+    return err;
+}
+
+/* Unlink s from the list after prev (cond lock held). */
+static void cond_unlink(grt_cond *c, struct grt__sudog *prev, struct grt__sudog *s)
+{
+    if (prev != NULL)
+        prev->next = s->next;
+    else
+        c->head_ = s->next;
+    if (c->tail_ == s)
+        c->tail_ = prev;
+    s->next = NULL;
+    s->queued = false;
+}
+
+/* A sudog taken off the list: true if its G is the caller's to ready.
+ * Otherwise its waiter left (its context ended) and the ticket is spent. */
+static bool cond_take(struct grt__sudog *s)
+{
+    if (s->g == NULL) {
+        s->is_select = false;
+        grt__sudog_release(s); /* left on the list by its waiter */
+        return false;
+    }
+    return grt__select_claim(s);
 }
 
 /* The fast path: every ticket handed out has been notified. */
@@ -524,28 +612,27 @@ int grt_cond_signal(grt_cond *c)
     if (cond_idle(c))
         return 0;
     grt__lock(cond_lock(c));
-    uint32_t t = c->notify_;
-    if (t == ld_seqcst(&c->wait_)) { /* seq_cst: as in cond_idle */
-        grt__unlock(cond_lock(c));
-        return 0;
-    }
-    st_seqcst(&c->notify_, t + 1); /* seq_cst: read by cond_idle */
-    /* The waiter with ticket t may not have parked yet; then it will see
-     * notify_ past its ticket and not park at all. */
-    struct grt__sudog *prev = NULL;
-    for (struct grt__sudog *s = c->head_; s != NULL; prev = s, s = s->next) {
-        if (s->ticket != t)
-            continue;
-        if (prev != NULL)
-            prev->next = s->next;
-        else
-            c->head_ = s->next;
-        if (c->tail_ == s)
-            c->tail_ = prev;
-        grt__unlock(cond_lock(c));
-        s->next = NULL;
-        grt__goready(s->g);
-        return 0;
+    for (;;) {
+        uint32_t t = c->notify_;
+        if (t == ld_seqcst(&c->wait_)) /* seq_cst: as in cond_idle */
+            break;
+        st_seqcst(&c->notify_, t + 1); /* seq_cst: read by cond_idle */
+        /* The waiter with ticket t may not have parked yet; then it will
+         * see notify_ past its ticket and not park at all. */
+        struct grt__sudog *prev = NULL, *s = c->head_;
+        while (s != NULL && s->ticket != t) {
+            prev = s;
+            s = s->next;
+        }
+        if (s == NULL)
+            break;
+        cond_unlink(c, prev, s);
+        if (cond_take(s)) {
+            grt__unlock(cond_lock(c));
+            grt__goready(s->g);
+            return 0;
+        }
+        /* ticket t's waiter left: the signal goes to the next one */
     }
     grt__unlock(cond_lock(c));
     return 0;
@@ -562,12 +649,24 @@ int grt_cond_broadcast(grt_cond *c)
     struct grt__sudog *s = c->head_;
     c->head_ = c->tail_ = NULL;
     st_seqcst(&c->notify_, ld_seqcst(&c->wait_)); /* seq_cst: as in signal */
-    grt__unlock(cond_lock(c));
+    /* Claim under the lock (a G its context woke withdraws under it). */
+    struct grt__sudog *ready = NULL, **tail = &ready;
     while (s != NULL) {
         struct grt__sudog *next = s->next;
         s->next = NULL;
-        grt__goready(s->g);
+        s->queued = false;
+        if (cond_take(s)) {
+            *tail = s;
+            tail = &s->next;
+        }
         s = next;
+    }
+    grt__unlock(cond_lock(c));
+    while (ready != NULL) {
+        struct grt__sudog *next = ready->next;
+        ready->next = NULL;
+        grt__goready(ready->g);
+        ready = next;
     }
     return 0;
 }

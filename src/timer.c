@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timer.c - runtime timers: a 4-ary min-heap per P.
  *
@@ -18,6 +19,7 @@
  * owner's state when that matters (a stale firing is possible by design).
  */
 #include "runtime.h"
+#include "ctx.h"
 #include "deadline.h"
 #include "misc.h"
 #include "sched.h"
@@ -132,14 +134,12 @@ static void wait_not_firing(struct grt__timer *t)
         grt__osyield();
 }
 
-bool grt__timer_del(struct grt__timer *t)
+bool grt__timer_del_nowait(struct grt__timer *t)
 {
     for (;;) {
         struct p *pp = ld_acquire(&t->pp);
-        if (pp == NULL) {
-            wait_not_firing(t);
+        if (pp == NULL)
             return false;
-        }
         grt__lock(&pp->timers_lock);
         if (t->pp != pp) { /* moved or fired meanwhile */
             grt__unlock(&pp->timers_lock);
@@ -147,9 +147,15 @@ bool grt__timer_del(struct grt__timer *t)
         }
         heap_remove(pp, t);
         grt__unlock(&pp->timers_lock);
-        wait_not_firing(t); /* a ticker may be firing while queued */
         return true;
     }
+}
+
+bool grt__timer_del(struct grt__timer *t)
+{
+    bool was = grt__timer_del_nowait(t);
+    wait_not_firing(t); /* a ticker may be firing while queued */
+    return was;
 }
 
 bool grt__timer_mod(struct grt__timer *t, int64_t when)
@@ -298,13 +304,6 @@ int64_t grt__timers_next(void)
 /* grt_sleep                                                           */
 /* ------------------------------------------------------------------ */
 
-static void sleep_wake(void *arg, uintptr_t seq, int64_t now)
-{
-    (void)seq;
-    (void)now;
-    grt__goready(arg);
-}
-
 /* Queue the timer only once the G is parked, so the wake-up cannot run
  * ahead of the park (Go's resetForSleep). */
 static bool sleep_arm(struct g *gp, void *arg)
@@ -334,12 +333,17 @@ int grt_sleep(int64_t ns)
         if (gp->timer == NULL)
             return -ENOMEM;
     }
+    int err = grt__park_check(gp);
+    if (unlikely(err != 0))
+        return err;
     struct grt__timer *t = gp->timer;
     t->when = grt__time_add(grt__nanotime(), ns); /* INT64_MAX: never */
     t->period = 0;
-    t->f = sleep_wake;
+    t->f = grt__park_timer_fire; /* the G's context may claim the park first */
     t->arg = gp;
-    t->seq = 0;
-    grt__gopark(sleep_arm, t, WAIT_SLEEP);
-    return 0;
+    t->seq = grt__park_gen(gp);
+    err = grt__gopark_intr(gp, sleep_arm, t, WAIT_SLEEP, NULL);
+    if (unlikely(err != 0))
+        grt__timer_del(t); /* the context won: the timer has not fired */
+    return err;
 }

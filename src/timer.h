@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timer.h - runtime timers (timer.c): a 4-ary min-heap per P.
  *
@@ -35,6 +36,12 @@ struct grt__tslot {
 void grt__timer_add(grt__timer *t);
 /* Remove t; true if it was queued and had not started firing. */
 bool grt__timer_del(grt__timer *t);
+/* Remove t without waiting for a firing already under way (grt__timer_del
+ * waits for it, so its caller must hold no lock that f takes).  Only for
+ * timers that outlive their firings and whose f ignores a stale seq: a
+ * pollDesc's deadline timers, deleted and re-armed under pd->lock, which
+ * their f takes (netpoll.c).  t may be re-added at once. */
+bool grt__timer_del_nowait(grt__timer *t);
 /* Move t to a new when (re-queued if it had fired); true if it was queued. */
 bool grt__timer_mod(grt__timer *t, int64_t when);
 int64_t grt__timers_run(struct p *pp, int64_t now); /* due timers; next when or 0 */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * grt_test.h - the test harness: typed checks that print both values, a
  * scale for iteration counts under the sanitizers, and a way to run the
@@ -98,6 +99,22 @@ static inline int64_t test_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Entries of a /proc directory (task, fd): what a test counts to check
+ * that nothing is left behind. */
+static inline int test_count_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL)
+        TEST_FAIL("opendir %s: %s", path, strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
 }
 
 /* Run fn as the main goroutine with procs Ps; the run must return 0. */
@@ -209,17 +226,26 @@ static inline void test_expect_fatal(const char *mode, const char *expect)
     CHECK_STR_CONTAINS(buf, expect);
 }
 
+/* A field of /proc/self/status in kB ("VmSize", "VmRSS"), -1 if absent. */
+static inline long test_status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        TEST_FAIL("fopen /proc/self/status: %s", strerror(errno));
+    char line[256];
+    long v = -1;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0 && line[n] == ':')
+            v = atol(line + n + 1);
+    fclose(f);
+    return v;
+}
+
 /* Descriptors open in this process now (with the one reading the list). */
 static inline int test_fd_count(void)
 {
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        TEST_FAIL("opendir /proc/self/fd: %s", strerror(errno));
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
+    return test_count_dir("/proc/self/fd");
 }
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lock_thread: grt_lock_thread / grt_unlock_thread (LockOSThread).
  *
@@ -218,15 +219,7 @@ static int thread_exists(int t)
 
 static int count_threads(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    CHECK(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return test_count_dir("/proc/self/task");
 }
 
 static void main_exit_locked(void *arg)

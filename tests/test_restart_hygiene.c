@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_restart_hygiene: every kind of object left mid-use when main
  * returns, then used again by the next grt_run, 20 runs in a row (API.md:
@@ -287,23 +288,6 @@ static void main_fn(void *arg)
     leave_mid_use();
 }
 
-/* --- process figures ------------------------------------------------ */
-
-static long status_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK(f != NULL);
-    char line[256];
-    long v = -1;
-    size_t n = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, n) == 0 && line[n] == ':')
-            v = atol(line + n + 1);
-    fclose(f);
-    return v;
-}
-
-
 int main(void)
 {
     /* Each new thread may get a malloc arena of its own (64 MiB of address
@@ -314,8 +298,8 @@ int main(void)
     for (run = 0; run < RUNS; run++) {
         test_run(1 + run % 2, main_fn, NULL);
         if (run == 4) {
-            vm5 = status_kb("VmSize");
-            rss5 = status_kb("VmRSS");
+            vm5 = test_status_kb("VmSize");
+            rss5 = test_status_kb("VmRSS");
             fds5 = test_fd_count();
         }
     }
@@ -327,7 +311,7 @@ int main(void)
     grt_chan_release(sendc);
     grt_chan_release(forever);
 
-    long vm = status_kb("VmSize"), rss = status_kb("VmRSS");
+    long vm = test_status_kb("VmSize"), rss = test_status_kb("VmRSS");
     int fds = test_fd_count();
     printf("after run 5: VmSize %ld kB, VmRSS %ld kB, %d fds\n", vm5, rss5, fds5);
     printf("after run %d: VmSize %ld kB, VmRSS %ld kB, %d fds\n", RUNS, vm, rss, fds);
