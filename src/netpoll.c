@@ -20,6 +20,7 @@
 #include "ctx.h"
 #include "sched.h"
 #include "timer.h"
+#include "signotify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,11 @@ bool grt__netpoll_inited(void)
 int64_t grt__netpoll_waiters(void)
 {
     return ld_relaxed(&fds.waiters);
+}
+
+void grt__netpoll_hold(int64_t delta)
+{
+    xadd_relaxed(&fds.waiters, delta);
 }
 
 int grt__netpoll_start(void)
@@ -390,6 +396,10 @@ static void list_append(struct g *gp, struct g **head, struct g **tail, int32_t 
 
 void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g **tail, int32_t *n)
 {
+    if (unlikely(pd == &grt__signal_pd)) { /* not a descriptor: a signal came */
+        grt__signal_deliver();
+        return;
+    }
     (void)ld_acquire(&pd->gen); /* pairs with pd_register (see there) */
     struct g *gp;
     if ((mode & GRT_READ) && (gp = pd_unblock(pd, GRT_READ, true)))

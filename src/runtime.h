@@ -155,6 +155,7 @@ struct __attribute__((aligned(64))) g {
     uint32_t           gen;         /* runtime generation it belongs to */
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
+    struct grt__gls   *gls;         /* grt_setspecific values, or NULL (gls.c) */
     /* Contexts (ctx.c), the rarely used part; ctx and ctx_ref above. */
     struct g          *ctx_next;    /* ctx->waiters, while parked interruptibly */
     struct g          *ctx_prev;

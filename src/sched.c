@@ -114,6 +114,7 @@
  * batch.
  */
 #include "runtime.h"
+#include "gls.h"
 #include "arch.h"
 #include "ctx.h"
 #include "debug.h"
@@ -563,6 +564,12 @@ top:;
         grt__unlock(&grt__sched.lock);
         *inherit = false;
         return gp;
+    }
+    /* The poll above may have readied goroutines onto this P without
+     * returning them (a signal sent on a channel, signotify.c). */
+    if (!grt__runq_empty(pp)) {
+        grt__unlock(&grt__sched.lock);
+        goto top;
     }
     if (grt__releasep() != pp)
         grt__fatal("findrunnable: wrong P");
@@ -1104,6 +1111,9 @@ static void goexit0(struct g *gp)
 
 void grt__goexit1(void)
 {
+    struct g *gp = getg();
+    if (unlikely(gp->gls != NULL)) /* destructors run in the goroutine */
+        grt__gls_exit(gp);
     mcall_impl(goexit0, true);
     __builtin_unreachable();
 }
