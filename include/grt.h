@@ -598,6 +598,18 @@ GRT_EXTERN grt_ctx *grt_ctx_current(void);
  * context.  NULL + errno EINVAL for NULL c, EPERM outside goroutines. */
 GRT_EXTERN grt_ctx *grt_ctx_swap(grt_ctx *c);
 
+/* signal.NotifyContext: a context, child of parent (NULL: the caller's),
+ * that is cancelled (-ECANCELED) when one of signals[0..n) arrives, as if
+ * by grt_ctx_cancel.  It wants those signals (see grt_signal_notify: the
+ * handler is installed, goroutines that all wait are not a deadlock) until
+ * the program releases its last reference, which also cancels it, like
+ * the stop function Go returns; then the signals' previous actions come
+ * back when nothing else wants them.  Signals end with grt_run, as
+ * grt_signal_notify's registrations do.  One reference to the caller;
+ * NULL with errno EINVAL (signals NULL, n 0, or a signal grt_signal_notify
+ * refuses), ESRCH (the runtime is not running) or ENOMEM. */
+GRT_EXTERN grt_ctx *grt_signal_ctx(grt_ctx *parent, const int *signals, size_t n);
+
 /* ------------------------------------------------------------------ */
 /* Groups (errgroup) and weighted semaphores                           */
 /* ------------------------------------------------------------------ */

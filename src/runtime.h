@@ -126,6 +126,7 @@ struct __attribute__((aligned(64))) g {
     uint32_t           status;    /* G_*, changed with grt__gstatus_move */
     uint8_t            waitreason;
     bool               preempt;   /* cooperative preemption request */
+    uint8_t            errno_defer; /* preempt.c: requests put off for a live &errno */
     bool               is_main;
     bool               hidden;     /* the runtime's own (a foreign dump): not counted */
     bool               has_credit; /* holds a stack credit (see stack.c) */

@@ -953,9 +953,11 @@ void grt__goready(struct g *gp)
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
     if (pp && mp->ready_batch > 0) {
-        /* FIFO, and no runnext churn: only one goroutine of a batch could
-         * have inherited the slice anyway. */
-        grt__runq_put(pp, gp, false);
+        /* FIFO, and no runnext churn: the first goroutine of a batch takes
+         * an empty runnext, so that one woken by a timer does not wait
+         * behind a ring of CPU-bound goroutines (each a whole slice); the
+         * rest queue behind it in the order they were readied. */
+        grt__runq_put(pp, gp, ld_relaxed(&pp->runnext) == NULL);
         mp->ready_pending = true;
         return;
     }
@@ -1031,6 +1033,9 @@ void grt__gopreempt_m(struct g *gp)
     gstatus_move(gp, G_RUNNING, G_RUNNABLE);
     gp->waitreason = WAIT_PREEMPTED;
     dropg(mp);
+    /* A slice ended: look at the timers in this scheduling round (a due
+     * timer is often why sysmon asked), not in up to 16 rounds' time. */
+    mp->p->timerpoll = 15;
     requeue_yielded(mp->p, gp, true);
     grt__schedule();
 }
