@@ -66,6 +66,14 @@ ROWS = [
          kind="abs_ge", target=1.9, ttext="speedup ≥ 1.9"),
     dict(label="idle", case="idle/2", procs="2", key="metric", unit="CPU s / 5 s",
          kind="abs_le", target=0.01, ttext="≤ 0.01 CPU s"),
+    dict(label="redis", case="redis/1", procs="1", key="metric", unit="ops/s",
+         kind="ge", target=1.0),
+    dict(label="redis client CPU", case="redis/1", procs="1", key="cpu_us", unit="CPU µs/op",
+         kind="le", target=0.7),
+    dict(label="postgres", case="postgres/1", procs="1", key="metric", unit="queries/s",
+         kind="ge", target=1.0),
+    dict(label="postgres client CPU", case="postgres/1", procs="1", key="cpu_us",
+         unit="CPU µs/query", kind="le", target=0.7),
     dict(label="latency p50", case="latency/2", procs="2", key="p50", unit="µs late",
          kind="info"),
     dict(label="latency p99", case="latency/2", procs="2", key="p99", unit="µs late",
@@ -287,7 +295,7 @@ for case, side in order:
     vals = []
     for run, rc, line, note, f in s.runs:
         if rc == 0 and "metric" in f:
-            extra = "".join(f" {k}={f[k]}" for k in ("cpu", "create", "t1", "t2", "p50", "max", "check")
+            extra = "".join(f" {k}={f[k]}" for k in ("cpu", "cpu_us", "create", "t1", "t2", "p50", "max", "check")
                             if k in f)
             vals.append(f["metric"] + extra)
         else:

@@ -4,7 +4,8 @@
 # print the table of BENCH.md (docs: bench/README.md).
 #
 #   bench/run.sh [row ...]     rows: floor spawn yield pingpong skynet mutex
-#                              sleep memory http parallel idle latency (default: all)
+#                              sleep memory http parallel idle latency redis postgres
+#                              (default: all)
 #   RUNS=N       runs per program, C and Go alternating (default 7)
 #   QUICK=1      smoke run: RUNS=1, GRT_BENCH_SCALE=0.1, DURATION=1s
 #   DURATION=5s  wrk duration for http
@@ -21,7 +22,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build-bench
 RESULTS=$ROOT/bench/results
-ALL_ROWS="floor spawn yield pingpong skynet mutex sleep memory http parallel idle latency"
+ALL_ROWS="floor spawn yield pingpong skynet mutex sleep memory http parallel idle latency redis postgres"
 COMMAND="bench/run.sh${*:+ $*}"
 for v in QUICK RUNS DURATION GRT_BENCH_SCALE BENCH_TIMEOUT MEM_COUNTS NO_BOOST; do
   [ -n "${!v:-}" ] && COMMAND="$v=${!v} $COMMAND"
@@ -74,9 +75,15 @@ have_boost() {
 }
 need_pkgs=()
 for want in cmake:cmake gcc:gcc make:make python3:python3 go:golang-go wrk:wrk \
-            gnuplot:gnuplot-nox; do
+            gnuplot:gnuplot-nox redis-server:redis-server pkg-config:pkg-config; do
   command -v "${want%%:*}" >/dev/null 2>&1 || need_pkgs+=("${want#*:}")
 done
+# the redis and postgres rows: servers, client libraries, Go drivers
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_pkgs+=(postgresql)
+[ -f /usr/include/hiredis/hiredis.h ] || need_pkgs+=(libhiredis-dev)
+[ -f /usr/include/postgresql/libpq-fe.h ] || need_pkgs+=(libpq-dev)
+[ -d /usr/share/gocode/src/github.com/gomodule/redigo ] || need_pkgs+=(golang-github-gomodule-redigo-dev)
+[ -d /usr/share/gocode/src/github.com/lib/pq ] || need_pkgs+=(golang-github-lib-pq-dev)
 if [ "${NO_BOOST:-0}" != 1 ]; then
   command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
   have_boost || need_pkgs+=(libboost-fiber-dev)
@@ -146,6 +153,18 @@ if [ $HAVE_GO = 1 ]; then
        >"$BUILD/go-build.log" 2>&1; then
     log "run.sh: go build failed:"; tail -20 "$BUILD/go-build.log" >&2
   fi
+fi
+
+# The redis and postgres twins import Debian's redigo and lib/pq, which the
+# module in bench/go cannot see offline: GOPATH mode against /usr/share/gocode
+# (bench/go-db/README.md).
+if [ $HAVE_GO = 1 ]; then
+  for db in redis postgres; do
+    (cd "$ROOT/bench/go-db/$db" && timeout -k 10 900 env -u GOTOOLCHAIN GO111MODULE=off \
+       GOPATH=/usr/share/gocode GOCACHE="$BUILD/go-cache" CGO_ENABLED=0 \
+       go build -o "$BUILD/go/$db" .) >"$BUILD/go-build-$db.log" 2>&1 ||
+      log "run.sh: go build of the $db twin failed (build-bench/go-build-$db.log; Debian's golang-github-gomodule-redigo-dev / golang-github-lib-pq-dev)"
+  done
 fi
 
 # The Boost.Fiber twins: plain g++ against Debian's libboost-fiber-dev, built
@@ -400,6 +419,23 @@ for row in "${ROWS[@]}"; do
     yield) WITH_BOOST=1 pair yield/1 yield 1 ;;
     mutex) WITH_BOOST=1 pair mutex/2 mutex 2 ;;
     sleep|idle|latency) pair "$row/2" "$row" 2 ;;
+    redis)
+      dbdir=$(mktemp -d /tmp/grt-bench-redis.XXXXXX)
+      if port=$("$ROOT/scripts/redis-tmp.sh" start "$dbdir"); then
+        pair redis/1 redis "127.0.0.1:$port" 1
+      else
+        record redis/1 grt 1 127 "" "redis-server did not start"
+      fi
+      "$ROOT/scripts/redis-tmp.sh" stop "$dbdir"; rm -rf "$dbdir" ;;
+    postgres)
+      dbdir=$(mktemp -d /tmp/grt-bench-pg.XXXXXX)
+      if pg=$("$ROOT/scripts/pg-tmp.sh" start "$dbdir"); then
+        read -r pghost pgport <<<"$pg"
+        pair postgres/1 postgres "host=$pghost port=$pgport user=postgres dbname=postgres" 1
+      else
+        record postgres/1 grt 1 127 "" "postgres did not start"
+      fi
+      "$ROOT/scripts/pg-tmp.sh" stop "$dbdir"; rm -rf "$dbdir" ;;
     memory)
       pair memory/2 memory 2
       # the scaling section: exact counts, not scaled by GRT_BENCH_SCALE

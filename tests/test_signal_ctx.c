@@ -176,6 +176,8 @@ static void bad_input(void)
     CHECK(handler_is_default(SIGUSR1));
 }
 
+static grt_ctx *held; /* released by main after grt_run */
+
 static void main_fn(void *arg)
 {
     (void)arg;
@@ -186,7 +188,7 @@ static void main_fn(void *arg)
     /* a signal context still held when grt_run returns: its signals end
      * with the run (checked after grt_run) */
     int sig = SIGUSR2;
-    grt_ctx *held = grt_signal_ctx(NULL, &sig, 1);
+    held = grt_signal_ctx(NULL, &sig, 1);
     CHECK(held != NULL);
     CHECK(!handler_is_default(SIGUSR2));
 }
@@ -201,6 +203,10 @@ int main(void)
     for (int run = 0; run < 2; run++) {
         CHECK_EQ(grt_run(NULL, main_fn, NULL), 0);
         CHECK(handler_is_default(SIGUSR1));
+        CHECK(handler_is_default(SIGUSR2));
+        /* its signals ended with the run; the program still owns it */
+        CHECK_EQ(grt_ctx_err(held), 0);
+        grt_ctx_release(held);
         CHECK(handler_is_default(SIGUSR2));
     }
     printf("test_signal_ctx: ok\n");
