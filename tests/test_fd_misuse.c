@@ -90,7 +90,7 @@ static void wait_flag(atomic_int *f, const char *what)
     int64_t end = test_now_ns() + 20 * 1000 * MS;
     while (!atomic_load(f)) {
         if (test_now_ns() > end)
-            TEST_FAIL("timed out waiting for %s", what);
+            TEST_FAIL("timed out waiting for %s (phase \"%s\")", what, phase);
         grt_yield();
     }
 }
@@ -414,6 +414,11 @@ static void main_procs2(void *arg)
 int main(int argc, char **argv)
 {
     only = argc > 1 ? argv[1] : NULL;
+    /* TEST_FAIL ends with _exit, which drops a full stdout buffer: with
+     * stdout a file, a failure showed no progress line at all, and a hang
+     * in a late phase passed for one in the first.  Line buffering keeps
+     * every finished phase's line. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     pthread_t wd;
     CHECK_EQ(pthread_create(&wd, NULL, watchdog, NULL), 0);
     pthread_detach(wd);
