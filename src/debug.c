@@ -18,6 +18,7 @@
 
 #include "arch.h"
 #include "sema.h"
+#include "sys.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -44,7 +45,7 @@ static void fdprintf(int fd, const char *fmt, ...)
     if (n > (int)sizeof buf - 1)
         n = (int)sizeof buf - 1;
     for (int off = 0; off < n;) {
-        ssize_t w = write(fd, buf + off, (size_t)(n - off));
+        ssize_t w = grt__sys_write(fd, buf + off, (size_t)(n - off));
         if (w <= 0)
             break;
         off += (int)w;
@@ -325,12 +326,12 @@ static int write_out(int fd, const char *buf, size_t n)
     int rc = 0;
     grt_syscall_enter();
     while (n > 0) {
-        ssize_t w = write(fd, buf, n);
+        ssize_t w = grt__sys_write(fd, buf, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN) {
             struct pollfd pfd = {fd, POLLOUT, 0};
-            poll(&pfd, 1, -1);
+            grt__sys_poll(&pfd, 1, -1);
             continue;
         }
         if (w <= 0) {
@@ -432,7 +433,7 @@ void grt__checkdead(void)
     if (d.running > 0)
         return; /* in a queue or a syscall: not stuck */
     static const char msg[] = "grt: fatal error: all goroutines are asleep - deadlock!\n\n";
-    ssize_t w = write(2, msg, sizeof msg - 1);
+    ssize_t w = grt__sys_write(2, msg, sizeof msg - 1);
     (void)w;
     grt__dump_goroutines(2);
     _exit(2);
@@ -532,7 +533,7 @@ GRT_NO_TSAN void grt__schedtrace_tick(int64_t now)
         tracef(buf, size, &n, "]\n");
     }
     grt__unlock(&grt__sched.lock);
-    ssize_t w = write(2, buf, n);
+    ssize_t w = grt__sys_write(2, buf, n);
     (void)w;
     if (detail) {
         int fd = 2;

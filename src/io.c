@@ -14,6 +14,7 @@
  * close(2), so the fd number cannot be reused under a running operation.
  */
 #include "netpoll.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -71,7 +72,7 @@ ssize_t grt_read(int fd, void *buf, size_t n)
     if (pd->blocking) {
         grt_syscall_enter();
         do
-            r = read(fd, buf, n);
+            r = grt__sys_read(fd, buf, n);
         while (r < 0 && errno == EINTR);
         if (r < 0)
             r = -errno;
@@ -86,7 +87,7 @@ ssize_t grt_read(int fd, void *buf, size_t n)
             r = poll_errno(e);
             break;
         }
-        r = read(fd, buf, n);
+        r = grt__sys_read(fd, buf, n);
         if (r >= 0)
             break;
         if (errno == EINTR)
@@ -107,9 +108,9 @@ ssize_t grt_read(int fd, void *buf, size_t n)
  * EPIPE result, not a SIGPIPE that kills the process); write otherwise. */
 static ssize_t write_once(int fd, const void *buf, size_t n)
 {
-    ssize_t r = send(fd, buf, n, MSG_NOSIGNAL);
+    ssize_t r = grt__sys_send(fd, buf, n, MSG_NOSIGNAL);
     if (r < 0 && errno == ENOTSOCK)
-        r = write(fd, buf, n);
+        r = grt__sys_write(fd, buf, n);
     return r;
 }
 
@@ -129,7 +130,7 @@ ssize_t grt_write(int fd, const void *buf, size_t n)
     if (pd->blocking) {
         grt_syscall_enter();
         while (done < n) {
-            r = write(fd, p + done, n - done);
+            r = grt__sys_write(fd, p + done, n - done);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
@@ -190,7 +191,7 @@ int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
             r = poll_errno(e);
             break;
         }
-        r = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        r = grt__sys_accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (r >= 0)
             break;
         if (errno == EINTR || errno == ECONNABORTED)
@@ -206,10 +207,10 @@ int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     grt__fd_release(pd);
     if (r >= 0) {
         int one = 1; /* Go's default for TCP; fails harmlessly on others */
-        setsockopt(r, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        grt__sys_setsockopt(r, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         grt__polldesc *npd = grt__fd_acquire(r, &err);
         if (npd == NULL) {
-            close(r);
+            grt__sys_close(r);
             return err;
         }
         grt__fd_release(npd);
@@ -231,7 +232,7 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
         grt__fd_release(pd);
         return r;
     }
-    r = connect(fd, addr, addrlen);
+    r = grt__sys_connect(fd, addr, addrlen);
     if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
         /* The handshake goes on in the kernel; writable means it ended. */
         for (;;) {
@@ -240,7 +241,7 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
                 break;
             int soerr = 0;
             socklen_t len = sizeof soerr;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
+            if (grt__sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
                 r = -errno;
                 break;
             }
@@ -285,7 +286,7 @@ static int ready_now(int fd, int events)
         p.events |= POLLOUT;
     int k;
     do
-        k = poll(&p, 1, 0);
+        k = grt__sys_poll(&p, 1, 0);
     while (k < 0 && errno == EINTR);
     if (k <= 0)
         return 0;
@@ -407,7 +408,7 @@ int grt_close(int fd)
         }
         grt__pd_close_end(pd);
     }
-    if (close(fd) != 0 && errno != EINTR) /* Linux: after EINTR the fd is gone */
+    if (grt__sys_close(fd) != 0 && errno != EINTR) /* Linux: after EINTR the fd is gone */
         return -errno;
     return 0;
 }

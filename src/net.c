@@ -8,6 +8,7 @@
  * for seconds, and the P should keep running goroutines meanwhile.
  */
 #include "runtime.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -149,7 +150,7 @@ int grt_listen(const char *network, const char *address)
             return fd;
         if (bind(fd, (struct sockaddr *)&sun, len) != 0 || listen(fd, SOMAXCONN) != 0) {
             rc = -errno;
-            close(fd);
+            grt__sys_close(fd);
             return rc;
         }
         return fd;
@@ -172,7 +173,7 @@ int grt_listen(const char *network, const char *address)
             return fd;
         }
         rc = -errno;
-        close(fd);
+        grt__sys_close(fd);
     }
     freeaddrinfo(res);
     return rc;

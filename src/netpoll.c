@@ -14,6 +14,7 @@
  * held by a timer or a late waker always points at a pollDesc.
  */
 #include "netpoll.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,7 +120,7 @@ static int pd_register(grt__polldesc *pd, int fd)
         grt__unlock(&pd->lock);
         return 0;
     }
-    int flags = fcntl(fd, F_GETFL);
+    int flags = grt__sys_fcntl(fd, F_GETFL, 0);
     if (flags < 0) {
         grt__unlock(&pd->lock);
         return -EBADF;
@@ -144,7 +145,7 @@ static int pd_register(grt__polldesc *pd, int fd)
         grt__unlock(&pd->lock);
         return rc;
     } else if (!(flags & O_NONBLOCK)) {
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        grt__sys_fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     }
     st_release(&pd->registered, true);
     grt__unlock(&pd->lock);

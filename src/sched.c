@@ -114,6 +114,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -175,7 +176,7 @@ void grt__fatal(const char *fmt, ...)
     buf[n++] = '\n';
     /* write(2), not stdio: the stdio lock may be held by the thread that
      * is stuck, and the process is going down anyway. */
-    ssize_t w = write(2, buf, (size_t)n);
+    ssize_t w = grt__sys_write(2, buf, (size_t)n);
     (void)w;
     _exit(2);
 }

@@ -41,6 +41,7 @@
  */
 #include "runtime.h"
 #include "sema.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,7 +198,7 @@ static bool write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
+        ssize_t w = grt__sys_write(fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -722,7 +723,7 @@ static bool read_all(int fd, void *buf, size_t len)
 {
     char *p = buf;
     while (len > 0) {
-        ssize_t r = read(fd, p, len);
+        ssize_t r = grt__sys_read(fd, p, len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
