@@ -19,6 +19,7 @@
 #include "arch.h"
 #include "sema.h"
 #include "sys.h"
+#include "offload.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -315,6 +316,11 @@ void grt__dump_goroutines(int fd)
      * and nobody else should wait for that.  allg records are never freed
      * while the runtime runs. */
     grt__allg_each_nolock(dump_one, &c);
+    int64_t threads, queued, total;
+    grt__offload_stats(&threads, &queued, &total);
+    if (threads > 0 || total > 0)
+        fdprintf(fd, "offload pool: %lld threads, %lld queued, %lld calls\n", (long long)threads,
+                 (long long)queued, (long long)total);
 }
 
 /* Write all of [buf, buf + n) to fd.  Each write may block (a pipe that a
@@ -426,6 +432,8 @@ void grt__checkdead(void)
         return; /* a timer will wake somebody */
     if (grt__netpoll_waiters() > 0)
         return;
+    if (grt__offload_pending() > 0)
+        return; /* the pool will ready its waiter */
     struct dead_scan d = {0, 0};
     grt__lock(&grt__allg_lock);
     grt__allg_each(scan_one, &d);

@@ -3,18 +3,20 @@
  * "tcp", "tcp4", "tcp6" and "unix".
  *
  * Addresses are "host:port" ("[v6addr]:port" for IPv6 literals, ":port"
- * for every address).  Names are resolved with getaddrinfo between
- * grt_syscall_enter and grt_syscall_exit: a DNS lookup can block the thread
- * for seconds, and the P should keep running goroutines meanwhile.
+ * for every address).  Names are resolved with getaddrinfo in the offload
+ * pool (offload.c): a DNS lookup can block a thread for seconds, and
+ * neither the P nor the dial's deadline should wait for it.
  */
 #include "runtime.h"
 #include "sys.h"
+#include "offload.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -93,23 +95,69 @@ static int gai_errno(int rc, int sys)
     }
 }
 
-static int resolve(int kind, const char *address, bool passive, struct addrinfo **res)
+/* A name lookup in the offload pool.  Heap-owned: when the dial's
+ * deadline passes first, the dial returns and the pool thread frees the
+ * lookup and its result when getaddrinfo finally returns. */
+struct lookup {
+    char             host[256], port[16];
+    struct addrinfo  hints;
+    struct addrinfo *res;
+    int              rc;
+    int              sys; /* errno right after the call (EAI_SYSTEM) */
+};
+
+static void lookup_run(void *arg)
 {
-    char host[256], port[16];
-    int rc = split_host_port(address, host, sizeof host, port, sizeof port);
-    if (rc != 0)
+    struct lookup *l = arg;
+    l->rc = getaddrinfo(l->host[0] ? l->host : NULL, l->port, &l->hints, &l->res);
+    l->sys = errno;
+}
+
+static void lookup_discard(void *arg)
+{
+    struct lookup *l = arg;
+    if (l->rc == 0 && l->res)
+        freeaddrinfo(l->res);
+    free(l);
+}
+
+/* Resolve address; a name (not a literal, not empty) goes through the
+ * offload pool and the deadline covers it. */
+static int resolve(int kind, const char *address, bool passive, int64_t deadline,
+                   struct addrinfo **res)
+{
+    struct lookup *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return -ENOMEM;
+    int rc = split_host_port(address, l->host, sizeof l->host, l->port, sizeof l->port);
+    if (rc != 0) {
+        free(l);
         return rc;
-    struct addrinfo hints = {0};
-    hints.ai_family = kind == NET_TCP4 ? AF_INET : kind == NET_TCP6 ? AF_INET6 : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-    grt_syscall_enter();
-    int g = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
-    /* errno belongs to this thread, and grt_syscall_exit may resume the
-     * goroutine on another one: read it before. */
-    int sys = errno;
-    grt_syscall_exit();
-    return g == 0 ? 0 : gai_errno(g, sys);
+    }
+    l->hints.ai_family = kind == NET_TCP4 ? AF_INET : kind == NET_TCP6 ? AF_INET6 : AF_UNSPEC;
+    l->hints.ai_socktype = SOCK_STREAM;
+    l->hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    /* Literal addresses and "every address" never block: no pool. */
+    struct addrinfo numeric = l->hints;
+    numeric.ai_flags |= AI_NUMERICHOST;
+    int g = getaddrinfo(l->host[0] ? l->host : NULL, l->port, &numeric, res);
+    if (g == 0 || l->host[0] == 0) {
+        rc = g == 0 ? 0 : gai_errno(g, errno);
+        free(l);
+        return rc;
+    }
+    grt__offload *o = grt__offload_new(lookup_run, l, lookup_discard);
+    if (o == NULL) {
+        free(l);
+        return -ENOMEM;
+    }
+    rc = grt__offload_wait(o, deadline);
+    if (rc != 0)
+        return rc; /* l went to lookup_discard */
+    rc = l->rc == 0 ? 0 : gai_errno(l->rc, l->sys);
+    *res = l->res;
+    free(l);
+    return rc;
 }
 
 static int unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
@@ -156,7 +204,7 @@ int grt_listen(const char *network, const char *address)
         return fd;
     }
     struct addrinfo *res;
-    int rc = resolve(kind, address, true, &res);
+    int rc = resolve(kind, address, true, GRT_FOREVER, &res);
     if (rc != 0)
         return rc;
     rc = -EADDRNOTAVAIL;
@@ -201,7 +249,7 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
         return fd;
     }
     struct addrinfo *res;
-    int rc = resolve(kind, address, false, &res);
+    int rc = resolve(kind, address, false, deadline, &res);
     if (rc != 0)
         return rc;
     rc = -EADDRNOTAVAIL;

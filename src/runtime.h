@@ -114,6 +114,7 @@ enum {
     WAIT_IO,
     WAIT_TIMER_CHAN,
     WAIT_PREEMPTED,
+    WAIT_OFFLOAD,
     WAIT_NREASONS
 };
 extern const char *const grt__wait_reason_names[WAIT_NREASONS];
@@ -559,6 +560,7 @@ typedef struct grt__debug {
     int32_t scheddetail;
     int32_t asyncpreemptoff;
     int32_t preemptstress;   /* us; testing: preempt every running G this often */
+    int32_t offloadidle;     /* ms; testing: offload threads retire after this (offload.c) */
 } grt__debug_t;
 extern grt__debug_t grt__debug;
 void grt__parse_env(void);

@@ -148,6 +148,7 @@ const char *const grt__wait_reason_names[WAIT_NREASONS] = {
     [WAIT_IO] = "IO wait",
     [WAIT_TIMER_CHAN] = "timer channel",
     [WAIT_PREEMPTED] = "preempted",
+    [WAIT_OFFLOAD] = "offload",
 };
 
 static const char *const status_names[] = {
