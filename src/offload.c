@@ -66,6 +66,7 @@ static struct {
     int64_t         nqueued;  /* atomic reads */
     int64_t         npending; /* queued + running (atomic reads) */
     int64_t         ntotal;   /* this run (atomic reads) */
+    int64_t         nbound;   /* queued or running with the waiter still there */
     int64_t         idle_ns;
     uint32_t        gen;      /* bumped when a run ends */
     bool            running;
@@ -103,8 +104,10 @@ static void offload_complete(grt__offload *o)
     } else if (old == SLOT_ABANDONED) {
         if (o->abandoned)
             o->abandoned(o->arg);
-    } else if (old != SLOT_NIL) {
-        grt__goready((struct g *)old);
+    } else {
+        pool.nbound--;
+        if (old != SLOT_NIL)
+            grt__goready((struct g *)old);
     }
     offload_unref(o);
 }
@@ -165,6 +168,7 @@ static int offload_submit(grt__offload *o)
     st_relaxed(&pool.nqueued, pool.nqueued + 1);
     st_relaxed(&pool.npending, pool.npending + 1);
     st_relaxed(&pool.ntotal, pool.ntotal + 1);
+    pool.nbound++;
     int rc = 0;
     if (pool.nidle > 0) {
         pthread_cond_signal(&pool.work);
@@ -190,6 +194,7 @@ static int offload_submit(grt__offload *o)
         st_relaxed(&pool.nqueued, pool.nqueued - 1);
         st_relaxed(&pool.npending, pool.npending - 1);
         st_relaxed(&pool.ntotal, pool.ntotal - 1);
+        pool.nbound--;
     }
     pthread_mutex_unlock(&pool.mu);
     return rc;
@@ -243,8 +248,12 @@ int grt__offload_wait(grt__offload *o, int64_t deadline)
     if (deadline != GRT_FOREVER)
         grt__timer_del(&t); /* after this its callback no longer runs */
     rc = 0;
-    if (ld_acquire(&o->slot) != SLOT_DONE && cas_acqrel(&o->slot, SLOT_NIL, SLOT_ABANDONED))
+    if (ld_acquire(&o->slot) != SLOT_DONE && cas_acqrel(&o->slot, SLOT_NIL, SLOT_ABANDONED)) {
         rc = -ETIMEDOUT;
+        pthread_mutex_lock(&pool.mu);
+        pool.nbound--;
+        pthread_mutex_unlock(&pool.mu);
+    }
     offload_unref(o);
     return rc;
 }
@@ -290,7 +299,7 @@ void grt__offload_start(void)
     pthread_mutex_unlock(&pool.mu);
 }
 
-void grt__offload_stop(void)
+bool grt__offload_stop(void)
 {
     pthread_mutex_lock(&pool.mu);
     pool.running = false;
@@ -299,6 +308,8 @@ void grt__offload_stop(void)
     while (pool.head) {
         grt__offload *o = pool.head;
         pool.head = o->next;
+        if (ld_acquire(&o->slot) != SLOT_ABANDONED)
+            pool.nbound--;
         if (o->abandoned)
             o->abandoned(o->arg);
         free(o);
@@ -309,7 +320,10 @@ void grt__offload_stop(void)
     pthread_cond_broadcast(&pool.work);
     while (pool.nidle > 0)
         pthread_cond_wait(&pool.left, &pool.mu);
+    bool in_use = pool.nbound > 0;
+    pool.nbound = 0; /* those complete as "run over" */
     pthread_mutex_unlock(&pool.mu);
+    return in_use;
 }
 
 int64_t grt__offload_pending(void)

@@ -23,9 +23,11 @@ grt__offload *grt__offload_new(grt_fn fn, void *arg, grt_fn abandoned);
  * has run or will run when fn returns. */
 int grt__offload_wait(grt__offload *o, int64_t deadline);
 
-/* grt_run: start (reads GRT_OFFLOAD_THREADS) and stop the pool. */
+/* grt_run: start (reads GRT_OFFLOAD_THREADS) and stop the pool.  stop
+ * returns true while a call whose goroutine still waited for it runs: fn
+ * may be using that goroutine's stack, so the stacks must be kept. */
 void grt__offload_start(void);
-void grt__offload_stop(void);
+bool grt__offload_stop(void);
 /* Requests queued or running (deadlock detection: their waiters will wake). */
 int64_t grt__offload_pending(void);
 void grt__offload_stats(int64_t *threads, int64_t *queued, int64_t *total);

@@ -107,8 +107,7 @@ static void teardown(void)
     int stragglers = grt__syscall_abandon_all();
     /* An offloaded call still running may be using its caller's stack:
      * keep the stacks, as for stragglers. */
-    grt__offload_stop();
-    if (grt__offload_pending() > 0)
+    if (grt__offload_stop())
         stragglers++;
     for (;;) {
         /* allm only grows at the head; threads may still be starting Ms
