@@ -395,6 +395,17 @@ int grt_close(int fd)
 {
     if (fd < 0)
         return -EBADF;
+    grt__fd_forget(fd);
+    if (grt__sys_close(fd) != 0 && errno != EINTR) /* Linux: after EINTR the fd is gone */
+        return -errno;
+    return 0;
+}
+
+/* Drop the poller's state for fd without closing it: waiters wake with
+ * -ECANCELED, the registration goes.  grt_close's first half; libgrt_hook
+ * calls it when the program closes, dup2s over or recreates a number. */
+void grt__fd_forget(int fd)
+{
     grt__polldesc *pd = grt__pd_lookup(fd);
     if (pd && grt__pd_close_begin(pd)) {
         /* The woken waiters and other calls in progress leave promptly;
@@ -408,7 +419,4 @@ int grt_close(int fd)
         }
         grt__pd_close_end(pd);
     }
-    if (grt__sys_close(fd) != 0 && errno != EINTR) /* Linux: after EINTR the fd is gone */
-        return -errno;
-    return 0;
 }

@@ -88,6 +88,8 @@ int            grt__pd_set_deadline(grt__polldesc *pd, int64_t rd, int64_t wd);
 bool           grt__pd_close_begin(grt__polldesc *pd);
 void           grt__pd_close_end(grt__polldesc *pd);
 grt__polldesc *grt__pd_lookup(int fd);
+/* grt_close without the close(2); exported for libgrt_hook (io.c). */
+GRT_EXTERN void grt__fd_forget(int fd);
 void           grt__pd_evict(grt__polldesc *pd, int mode);
 
 
