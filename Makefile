@@ -8,6 +8,7 @@ JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CTEST  := ctest --output-on-failure -j$(JOBS)
 
+.PHONY: deps-test
 .PHONY: all deps build demo test test-normal test-small test-asan test-tsan test-install \
         bench install clean
 
@@ -15,6 +16,11 @@ all: build
 
 deps:
 	@scripts/deps.sh build
+
+# The servers and client libraries of libgrt_hook's tests (redis, PostgreSQL,
+# hiredis, libpq, libcurl).
+deps-test: deps
+	@scripts/deps.sh test
 
 build/CMakeCache.txt: | deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -30,23 +36,23 @@ demo: build
 test: test-normal test-small test-asan test-tsan test-install
 	@echo "grt: all test passes succeeded"
 
-test-normal: build
+test-normal: build deps-test
 	cd build && $(CTEST)
 
-test-small: deps
+test-small: deps deps-test
 	cmake -S . -B build-small -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRT_SMALL_RUNQ=ON \
 	      -DGRT_BUILD_BENCH=OFF -DGRT_BUILD_EXAMPLES=OFF
 	cmake --build build-small -j$(JOBS)
 	cd build-small && $(CTEST)
 
-test-asan: deps
+test-asan: deps deps-test
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRT_SANITIZE=address \
 	      -DGRT_BUILD_BENCH=OFF -DGRT_BUILD_EXAMPLES=OFF
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST)
 
-test-tsan: deps
+test-tsan: deps deps-test
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRT_SANITIZE=thread \
 	      -DGRT_BUILD_BENCH=OFF -DGRT_BUILD_EXAMPLES=OFF
 	cmake --build build-tsan -j$(JOBS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what building and testing grt needs, from Debian's packages, when
-# it is missing.  Usage: scripts/deps.sh [build|bench]
+# it is missing.  Usage: scripts/deps.sh [build|test|bench]
 set -euo pipefail
 want=(cmake:cmake gcc:gcc make:make python3:python3 pkg-config:pkg-config)
 if [ "${1:-build}" = bench ]; then
@@ -11,6 +11,14 @@ for pair in "${want[@]}"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# test: the real servers and client libraries libgrt_hook is tested with.
+if [ "${1:-build}" = test ] || [ "${1:-build}" = bench ]; then
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  for pc in hiredis:libhiredis-dev libpq:libpq-dev libcurl:libcurl4-openssl-dev; do
+    pkg-config --exists "${pc%%:*}" 2>/dev/null || missing+=("${pc#*:}")
+  done
+fi
 # The sanitizer runtimes come with gcc on Debian (libasan, libubsan, libtsan).
 if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=thread -o /dev/null - 2>/dev/null; then
   missing+=(libtsan2)
