@@ -3,7 +3,7 @@
 # print the table of BENCH.md (docs: bench/README.md).
 #
 #   bench/run.sh [row ...]     rows: floor spawn yield pingpong skynet mutex
-#                              sleep memory http parallel idle (default: all)
+#                              sleep memory http parallel idle latency (default: all)
 #   RUNS=N       runs per program, C and Go alternating (default 7)
 #   QUICK=1      smoke run: RUNS=1, GRT_BENCH_SCALE=0.1, DURATION=1s
 #   DURATION=5s  wrk duration for http
@@ -20,7 +20,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build-bench
 RESULTS=$ROOT/bench/results
-ALL_ROWS="floor spawn yield pingpong skynet mutex sleep memory http parallel idle"
+ALL_ROWS="floor spawn yield pingpong skynet mutex sleep memory http parallel idle latency"
 COMMAND="bench/run.sh${*:+ $*}"
 for v in QUICK RUNS DURATION GRT_BENCH_SCALE BENCH_TIMEOUT MEM_COUNTS NO_BOOST; do
   [ -n "${!v:-}" ] && COMMAND="$v=${!v} $COMMAND"
@@ -398,7 +398,7 @@ for row in "${ROWS[@]}"; do
       fi ;;
     yield) WITH_BOOST=1 pair yield/1 yield 1 ;;
     mutex) WITH_BOOST=1 pair mutex/2 mutex 2 ;;
-    sleep|idle) pair "$row/2" "$row" 2 ;;
+    sleep|idle|latency) pair "$row/2" "$row" 2 ;;
     memory)
       pair memory/2 memory 2
       # the scaling section: exact counts, not scaled by GRT_BENCH_SCALE

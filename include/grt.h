@@ -18,10 +18,18 @@
  *   - Misuse C cannot report as a value (all goroutines deadlocked, a stack
  *     overflow) ends the process with "grt: fatal error: ..." on stderr and
  *     exit status 2, as Go does.
+ *   - Structs the caller allocates (grt_config, grt_attr, grt_stats) end
+ *     in reserved space, so that later versions can add fields without
+ *     changing their size: a program built against an older grt.h keeps
+ *     working with a newer library.  The rule for callers: initialise the
+ *     struct as a whole (= {0}, or a designated or positional initialiser,
+ *     whose missing members are zero, or memset to 0), never field by field
+ *     on uninitialised memory, and never touch reserved_.  The rule for
+ *     grt: a new field takes the place of reserved space (the size stays;
+ *     the library checks it), and its 0 means the old behaviour.
  *
  * Availability: everything declared here is implemented on Linux x86-64
- * and aarch64.  (On aarch64, preemption of a goroutine that never reaches a
- * scheduling point is not available yet: see README.)
+ * and aarch64, asynchronous preemption included.
  */
 #ifndef GRT_H
 #define GRT_H
@@ -42,9 +50,14 @@ extern "C" {
 #define GRT_EXTERN
 #endif
 
-#define GRT_VERSION_MAJOR 0
-#define GRT_VERSION_MINOR 1
-#define GRT_VERSION_PATCH 0
+/* GRT_VERSION_MAJOR/MINOR/PATCH and GRT_VERSION (major * 10000 +
+ * minor * 100 + patch), generated from the build's project version. */
+#include "grt_version.h"
+
+/* The GRT_VERSION of the library actually linked: a program can compare it
+ * with the GRT_VERSION it was compiled with to detect a header/library
+ * mismatch.  Callable from any thread, at any time. */
+GRT_EXTERN int grt_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Runtime                                                             */
@@ -57,6 +70,7 @@ typedef struct grt_config {
                           the CPUs in this process's affinity mask */
     size_t stack_size; /* default goroutine stack in bytes; 0: 256 KiB;
                           rounded up to whole pages, at least 16 KiB */
+    uint64_t reserved_[6]; /* room for later fields: zero (see the top) */
 } grt_config;
 
 /*
@@ -83,6 +97,7 @@ typedef struct grt_attr {
     size_t      stack_size; /* 0: the runtime's default; else rounded up to
                                whole pages, at least 16 KiB; over 1 GiB: -EINVAL */
     const char *name;       /* shown in dumps and traces; copied; may be NULL */
+    uint64_t    reserved_[6]; /* room for later fields: zero (see the top) */
 } grt_attr;
 
 /*
@@ -297,6 +312,7 @@ typedef struct grt_stats {
     int64_t stack_reserved, stack_resident;                                  /* bytes */
     int64_t offload_threads, offload_queued;  /* grt_offload's pool now: threads, calls waiting for one */
     int64_t offloads;                         /* calls offloaded since start */
+    int64_t reserved_[13]; /* room for later counters; written as 0 (see the top) */
 } grt_stats;
 
 GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */

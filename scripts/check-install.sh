@@ -20,6 +20,7 @@ static void main_fn(void *arg) {
     while (atomic_load(&ran) < 1000) grt_yield();
 }
 int main(void) {
+    if (grt_version() != GRT_VERSION) return 1; /* grt_version.h installed, matching */
     int rc = grt_run(NULL, main_fn, NULL);
     printf("installed grt: rc=%d ran=%d\n", rc, atomic_load(&ran));
     return rc == 0 && atomic_load(&ran) == 1000 ? 0 : 1;

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Install what building and testing grt needs, from Debian's packages, when
-# it is missing.  Usage: scripts/deps.sh [build|test|bench]
+# it is missing, naming the packages first.  Usage: scripts/deps.sh MODE
+#   build  cmake gcc make pkg-config python3, and gcc's sanitizer runtimes
+#   test   the same and clang-14 (make test's clang pass), and the servers
+#          and client libraries libgrt_hook is tested with: redis-server,
+#          postgresql, libhiredis-dev, libpq-dev, libcurl4-openssl-dev
+#   bench  the same and golang-go wrk gnuplot-nox
 set -euo pipefail
 want=(cmake:cmake gcc:gcc make:make python3:python3 pkg-config:pkg-config)
+if [ "${1:-build}" = test ]; then
+  want+=(clang-14:clang-14)
+fi
 if [ "${1:-build}" = bench ]; then
   want+=(go:golang-go wrk:wrk gnuplot:gnuplot-nox)
 fi
@@ -11,7 +19,7 @@ for pair in "${want[@]}"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
-# test: the real servers and client libraries libgrt_hook is tested with.
+# test (and bench): real servers and client libraries for libgrt_hook.
 if [ "${1:-build}" = test ] || [ "${1:-build}" = bench ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)

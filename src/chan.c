@@ -40,7 +40,10 @@
  * elements are copied onto goroutine stacks); elem_size * cap must fit in
  * memory (EINVAL if it overflows, ENOMEM if malloc fails).
  */
+#include "runtime.h"
 #include "chan.h"
+#include "sched.h"
+#include "sudog.h"
 
 #include <errno.h>
 #include <stdint.h>

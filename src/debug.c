@@ -1,7 +1,7 @@
 /*
  * debug.c - looking at goroutines: the goroutine dump (grt_dump, SIGQUIT,
  * deadlock reports and fatal errors) with stack traces walked along frame
- * pointers, checkdead, and schedtrace.
+ * pointers, and schedtrace.
  *
  * Why frame pointers and not libunwind: the stacks walked are those of
  * parked goroutines, whose only state is the saved context (sp, and the
@@ -15,11 +15,18 @@
  * walk, never crashes it.
  */
 #include "runtime.h"
-
 #include "arch.h"
-#include "sema.h"
-#include "sys.h"
+#include "debug.h"
+#include "env.h"
+#include "g.h"
+#include "misc.h"
+#include "p.h"
+#include "runq.h"
+#include "sched.h"
 #include "offload.h"
+#include "sys.h"
+#include "sema.h"
+
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -302,7 +309,10 @@ GRT_NO_TSAN static void dump_one(struct g *gp, void *arg)
                  gp->is_main || gp == grt__sched.main_g ? "main goroutine" : "created by a foreign thread");
 }
 
-static void dump_header(struct dump_ctx *c)
+/* Not inlined: the walk starts at this frame, so the first return address
+ * printed is its caller's, grt__dump_goroutines or (where the compiler
+ * inlined that, as clang does) grt_dump, and never something above it. */
+static __attribute__((noinline)) void dump_header(struct dump_ctx *c)
 {
     c->self = grt__curg();
     c->self_fp = (uintptr_t)__builtin_frame_address(0);
@@ -397,63 +407,13 @@ void grt__dump_goroutines_interrupted(int fd, struct g *gp, uintptr_t pc, uintpt
     grt__allg_each_nolock(dump_one, &c);
 }
 
-struct dead_scan {
-    int64_t live;
-    int64_t running;
-};
-
-static void scan_one(struct g *gp, void *arg)
-{
-    struct dead_scan *d = arg;
-    uint32_t s = ld_acquire(&gp->status);
-    if (gp->gen != grt__sched.gen || s == G_DEAD || s == G_IDLE)
-        return;
-    d->live++;
-    if (s == G_RUNNING || s == G_SYSCALL || s == G_RUNNABLE || s == G_PREEMPTED)
-        d->running++;
-}
-
-/* Called with sched.lock held whenever an M goes idle.  If no M is running
- * goroutine code and nothing outside the goroutines (a timer, a syscall,
- * the network, a foreign thread) can wake one, the program is stuck
- * forever: say so and exit, as Go does. */
-void grt__checkdead(void)
-{
-    if (grt__sched.state != RT_RUNNING || grt__sched.foreign_spawn)
-        return;
-    int64_t mcount = grt__sched.mnext - grt__sched.nmfreed;
-    int64_t run = mcount - grt__sched.nmidle - grt__sched.nmidlelocked - grt__sched.nmsys;
-    if (run > 0)
-        return;
-    if (run < 0)
-        grt__fatal("checkdead: inconsistent counts: mcount=%lld nmidle=%d nmidlelocked=%d nmsys=%d",
-                   (long long)mcount, grt__sched.nmidle, grt__sched.nmidlelocked, grt__sched.nmsys);
-    if (grt__timers_next() != 0)
-        return; /* a timer will wake somebody */
-    if (grt__netpoll_waiters() > 0)
-        return;
-    if (grt__offload_pending() > 0)
-        return; /* the pool will ready its waiter */
-    struct dead_scan d = {0, 0};
-    grt__lock(&grt__allg_lock);
-    grt__allg_each(scan_one, &d);
-    grt__unlock(&grt__allg_lock);
-    if (d.running > 0)
-        return; /* in a queue or a syscall: not stuck */
-    static const char msg[] = "grt: fatal error: all goroutines are asleep - deadlock!\n\n";
-    ssize_t w = grt__sys_write(2, msg, sizeof msg - 1);
-    (void)w;
-    grt__dump_goroutines(2);
-    _exit(2);
-}
-
 /* GRT_DEBUG=schedtrace=MS: one line per period on stderr, in Go's format
  * (DESIGN.md section 9), called by sysmon, which keeps running while
  * schedtrace is on:
  *   SCHED 1004ms: procs=2 idleprocs=0 threads=5 spinningthreads=0
  *     idlethreads=1 runqueue=0 [3 0]
  * (one line; the bracket lists each P's local queue).  scheddetail=1
- * follows Go's detailed form: the first line adds gcwaiting, nmidlelocked,
+ * follows Go's detailed form: the first line adds stopping, nmidlelocked,
  * stopwait and sysmonwait instead of the bracket, then a line per P, per M
  * and per live G. */
 static void tracef(char *buf, size_t size, size_t *n, const char *fmt, ...)
@@ -506,8 +466,8 @@ GRT_NO_TSAN void grt__schedtrace_tick(int64_t now)
            ld_relaxed(&grt__sched.nmspinning), grt__sched.nmidle,
            ld_relaxed(&grt__sched.runq_size));
     if (detail) {
-        tracef(buf, size, &n, " gcwaiting=%s nmidlelocked=%d stopwait=%d sysmonwait=%s\n",
-               ld_relaxed(&grt__sched.gcwaiting) ? "true" : "false", grt__sched.nmidlelocked,
+        tracef(buf, size, &n, " stopping=%s nmidlelocked=%d stopwait=%d sysmonwait=%s\n",
+               ld_relaxed(&grt__sched.stopping) ? "true" : "false", grt__sched.nmidlelocked,
                grt__sched.stopwait, ld_relaxed(&grt__sched.sysmonwait) ? "true" : "false");
         for (int32_t i = 0; i < grt__gomaxprocs; i++) {
             struct p *pp = grt__allp[i];
@@ -541,7 +501,7 @@ GRT_NO_TSAN void grt__schedtrace_tick(int64_t now)
         tracef(buf, size, &n, "]\n");
     }
     grt__unlock(&grt__sched.lock);
-    ssize_t w = grt__sys_write(2, buf, n);
+    ssize_t w = write(2, buf, n);
     (void)w;
     if (detail) {
         int fd = 2;

@@ -7,12 +7,12 @@
  * (preempt.c), so tests reach thousands of preemptions a second.  Another,
  * offloadidle=MS, retires idle grt_offload threads after MS instead of 10 s.
  */
-#include "runtime.h"
+#include "env.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-grt__debug_t grt__debug;
+struct grt__debug grt__debug;
 
 void grt__parse_env(void)
 {

@@ -9,6 +9,7 @@
  * freeing everything at shutdown.
  */
 #include "runtime.h"
+#include "g.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,6 @@ struct gchunk {
 };
 
 grt__mutex     grt__allg_lock;
-struct g      *grt__allg;           /* unused: the chunk list below is allgs */
 static struct gchunk *chunks;       /* guarded by allg_lock */
 static struct gchunk *cur_chunk;    /* chunk being carved, guarded by allg_lock */
 

@@ -19,6 +19,9 @@
  * as Go's runtime does when it runs out of memory.
  */
 #include "runtime.h"
+#include "globrunq.h"
+#include "runq.h"
+#include "sched.h"
 
 #include <stdlib.h>
 

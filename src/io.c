@@ -2,10 +2,10 @@
  * io.c - goroutine-aware descriptors: read, write, accept, connect, wait,
  * deadlines and close, on top of the poller (netpoll.c).
  *
- * Every call follows one loop: check the fd's state (closing, deadline),
- * try the system call on the non-blocking descriptor, and on EAGAIN park
- * the goroutine on the descriptor's wait slot until the poller reports
- * readiness, then try again.  EINTR is retried, never returned.  A
+ * Every call follows one loop, op_run: check the fd's state (closing,
+ * deadline), try the system call on the non-blocking descriptor, and on
+ * EAGAIN park the goroutine on the descriptor's wait slot until the poller
+ * reports readiness, then try again.  EINTR is retried, never returned.  A
  * descriptor epoll cannot watch (a regular file) is served by the plain
  * blocking call between grt_syscall_enter and grt_syscall_exit.
  *
@@ -13,8 +13,11 @@
  * waits for the operations in progress to leave, and only then calls
  * close(2), so the fd number cannot be reused under a running operation.
  */
+#include "runtime.h"
+#include "misc.h"
 #include "netpoll.h"
 #include "sys.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -58,153 +61,142 @@ static int wait_ready(grt__polldesc *pd, int mode)
     return err == POLL_OK ? 0 : poll_errno(err);
 }
 
-ssize_t grt_read(int fd, void *buf, size_t n)
+/* Begin a call on fd's mode side: the pollDesc, held for the call and
+ * with the side taken; NULL with *err set. */
+static grt__polldesc *op_begin(int fd, int mode, int *err)
 {
-    int err;
-    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    grt__polldesc *pd = grt__fd_acquire(fd, err);
     if (pd == NULL)
-        return err;
-    ssize_t r;
-    if ((r = side_lock(pd, GRT_READ)) != 0) {
+        return NULL;
+    if ((*err = side_lock(pd, mode)) != 0) {
         grt__fd_release(pd);
-        return r;
+        return NULL;
     }
+    return pd;
+}
+
+static void op_end(grt__polldesc *pd, int mode)
+{
+    side_unlock(pd, mode);
+    grt__fd_release(pd);
+}
+
+/* One attempt at a call's system call on fd: its result (>= 0), or -errno.
+ * -EINTR means "try again", -EAGAIN "not ready": op_run's to handle. */
+typedef ssize_t (*op_try_fn)(int fd, void *arg);
+
+/* The loop every call shares.  On a descriptor the poller watches: check
+ * its state (closing, deadline), try, retry on -EINTR, and on -EAGAIN park
+ * until the poller reports mode ready, then try again.  On one it cannot
+ * watch (a regular file): the plain blocking call, between
+ * grt_syscall_enter and grt_syscall_exit. */
+static ssize_t op_run(grt__polldesc *pd, int mode, op_try_fn try, void *arg)
+{
+    ssize_t r;
     if (pd->blocking) {
         grt_syscall_enter();
         do
-            r = grt__sys_read(fd, buf, n);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-            r = -errno;
+            r = try(pd->fd, arg);
+        while (r == -EINTR);
         grt_syscall_exit();
-        side_unlock(pd, GRT_READ);
-        grt__fd_release(pd);
         return r;
     }
     for (;;) {
-        int e = grt__pd_check(pd, GRT_READ);
-        if (e != POLL_OK) {
-            r = poll_errno(e);
-            break;
-        }
-        r = grt__sys_read(fd, buf, n);
-        if (r >= 0)
-            break;
-        if (errno == EINTR)
+        int e = grt__pd_check(pd, mode);
+        if (e != POLL_OK)
+            return poll_errno(e);
+        r = try(pd->fd, arg);
+        if (r == -EAGAIN && (r = wait_ready(pd, mode)) == 0)
             continue;
-        if (errno != EAGAIN) {
-            r = -errno;
-            break;
-        }
-        if ((r = wait_ready(pd, GRT_READ)) != 0)
-            break;
+        if (r != -EINTR)
+            return r;
     }
-    side_unlock(pd, GRT_READ);
-    grt__fd_release(pd);
+}
+
+struct io_buf {
+    void  *p;
+    size_t n;
+};
+
+static ssize_t read_try(int fd, void *arg)
+{
+    struct io_buf *b = arg;
+    ssize_t r = grt__sys_read(fd, b->p, b->n);
+    return r < 0 ? -errno : r;
+}
+
+ssize_t grt_read(int fd, void *buf, size_t n)
+{
+    int err;
+    grt__polldesc *pd = op_begin(fd, GRT_READ, &err);
+    if (pd == NULL)
+        return err;
+    struct io_buf b = {buf, n};
+    ssize_t r = op_run(pd, GRT_READ, read_try, &b);
+    op_end(pd, GRT_READ);
     return r;
 }
 
 /* send with MSG_NOSIGNAL on sockets (a peer that went away must be an
  * EPIPE result, not a SIGPIPE that kills the process); write otherwise. */
-static ssize_t write_once(int fd, const void *buf, size_t n)
+static ssize_t write_try(int fd, void *arg)
 {
-    ssize_t r = grt__sys_send(fd, buf, n, MSG_NOSIGNAL);
+    struct io_buf *b = arg;
+    ssize_t r = grt__sys_send(fd, b->p, b->n, MSG_NOSIGNAL);
     if (r < 0 && errno == ENOTSOCK)
-        r = grt__sys_write(fd, buf, n);
-    return r;
+        r = grt__sys_write(fd, b->p, b->n);
+    return r < 0 ? -errno : r;
 }
 
 ssize_t grt_write(int fd, const void *buf, size_t n)
 {
     int err;
-    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    grt__polldesc *pd = op_begin(fd, GRT_WRITE, &err);
     if (pd == NULL)
         return err;
-    const char *p = buf;
     size_t done = 0;
-    ssize_t r = side_lock(pd, GRT_WRITE);
-    if (r != 0) {
-        grt__fd_release(pd);
-        return r;
-    }
-    if (pd->blocking) {
-        grt_syscall_enter();
-        while (done < n) {
-            r = grt__sys_write(fd, p + done, n - done);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                r = -errno;
-                break;
-            }
-            done += (size_t)r;
-        }
-        grt_syscall_exit();
-        side_unlock(pd, GRT_WRITE);
-        grt__fd_release(pd);
-        return done == n ? (ssize_t)n : (done > 0 ? (ssize_t)done : r);
-    }
-    while (done < n || n == 0) {
-        int e = grt__pd_check(pd, GRT_WRITE);
-        if (e != POLL_OK) {
-            r = poll_errno(e);
+    ssize_t r = 0;
+    /* Every byte, or an error.  A zero-length write is passed on to a
+     * socket (as Go does), not to a blocking file. */
+    while (done < n || (n == 0 && !pd->blocking)) {
+        struct io_buf b = {(char *)buf + done, n - done};
+        r = op_run(pd, GRT_WRITE, write_try, &b);
+        if (r < 0 || n == 0)
             break;
-        }
-        r = write_once(fd, p + done, n - done);
-        if (r >= 0) {
-            done += (size_t)r;
-            if (n == 0)
-                break;
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN) {
-            r = -errno;
-            break;
-        }
-        if ((r = wait_ready(pd, GRT_WRITE)) != 0)
-            break;
+        done += (size_t)r;
     }
-    side_unlock(pd, GRT_WRITE);
-    grt__fd_release(pd);
+    op_end(pd, GRT_WRITE);
     /* Like Go's Write: the bytes written, or the error if none were. */
     if (done == n)
         return (ssize_t)n;
     return done > 0 ? (ssize_t)done : r;
 }
 
+struct accept_args {
+    struct sockaddr *addr;
+    socklen_t       *addrlen;
+};
+
+static ssize_t accept_try(int fd, void *arg)
+{
+    struct accept_args *a = arg;
+    int r = grt__sys_accept4(fd, a->addr, a->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (r >= 0)
+        return r;
+    /* A connection reset before we took it: take the next one.  EMFILE
+     * and friends are returned: the listener stays usable. */
+    return errno == ECONNABORTED ? -EINTR : -errno;
+}
+
 int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
     int err;
-    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    grt__polldesc *pd = op_begin(fd, GRT_READ, &err);
     if (pd == NULL)
         return err;
-    int r;
-    if ((r = side_lock(pd, GRT_READ)) != 0) {
-        grt__fd_release(pd);
-        return r;
-    }
-    for (;;) {
-        int e = grt__pd_check(pd, GRT_READ);
-        if (e != POLL_OK) {
-            r = poll_errno(e);
-            break;
-        }
-        r = grt__sys_accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (r >= 0)
-            break;
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        if (errno != EAGAIN) {
-            r = -errno; /* EMFILE and friends: the listener stays usable */
-            break;
-        }
-        if ((r = wait_ready(pd, GRT_READ)) != 0)
-            break;
-    }
-    side_unlock(pd, GRT_READ);
-    grt__fd_release(pd);
+    struct accept_args a = {addr, addrlen};
+    int r = (int)op_run(pd, GRT_READ, accept_try, &a);
+    op_end(pd, GRT_READ);
     if (r >= 0) {
         int one = 1; /* Go's default for TCP; fails harmlessly on others */
         grt__sys_setsockopt(r, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -224,15 +216,10 @@ static int wait_deadline(grt__polldesc *pd, int mode, int64_t deadline);
 int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline)
 {
     int err;
-    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    grt__polldesc *pd = op_begin(fd, GRT_WRITE, &err);
     if (pd == NULL)
         return err;
-    int r = side_lock(pd, GRT_WRITE);
-    if (r != 0) {
-        grt__fd_release(pd);
-        return r;
-    }
-    r = grt__sys_connect(fd, addr, addrlen);
+    int r = grt__sys_connect(fd, addr, addrlen);
     if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
         /* The handshake goes on in the kernel; writable means it ended. */
         for (;;) {
@@ -257,8 +244,7 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
     } else if (r < 0) {
         r = -errno;
     }
-    side_unlock(pd, GRT_WRITE);
-    grt__fd_release(pd);
+    op_end(pd, GRT_WRITE);
     return r;
 }
 
@@ -375,8 +361,7 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
             break;
         }
     }
-    side_unlock(pd, side);
-    grt__fd_release(pd);
+    op_end(pd, side);
     return r;
 }
 

@@ -18,6 +18,8 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "misc.h"
+#include "sched.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -13,6 +13,13 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "m.h"
+#include "misc.h"
+#include "p.h"
+#include "race.h"
+#include "runq.h"
+#include "sched.h"
+#include "signal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -135,7 +142,7 @@ void grt__handoffp(struct p *pp)
         return;
     }
     grt__lock(&grt__sched.lock);
-    if (grt__sched.gcwaiting) {
+    if (grt__sched.stopping) {
         st_release(&pp->status, P_STOPPED);
         if (--grt__sched.stopwait == 0)
             grt__note_wakeup(&grt__sched.stopnote);

@@ -2,6 +2,7 @@
  * misc.c - clocks, per-M random numbers, CPU count.
  */
 #include "runtime.h"
+#include "misc.h"
 
 #include <sched.h>
 #include <time.h>

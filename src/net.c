@@ -7,11 +7,11 @@
  * pool (offload.c): a DNS lookup can block a thread for seconds, and
  * neither the P nor the dial's deadline should wait for it.
  */
-#include "runtime.h"
-#include "sys.h"
+#include "grt.h"
 #include "offload.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -182,48 +182,77 @@ static int sock_new(int family)
     return fd < 0 ? -errno : fd;
 }
 
-int grt_listen(const char *network, const char *address)
+/* What listen or dial does with one candidate: fd is a fresh socket of
+ * sa's family; 0 if it is now the caller's, or -errno. */
+typedef int (*addr_try_fn)(int fd, const struct sockaddr *sa, socklen_t len, void *arg);
+
+static int try_addr(const struct sockaddr *sa, socklen_t len, addr_try_fn try, void *arg)
 {
-    int kind = net_kind(network);
-    if (kind < 0 || address == NULL)
-        return -EINVAL;
+    int fd = sock_new(sa->sa_family);
+    if (fd < 0)
+        return fd;
+    int rc = try(fd, sa, len, arg);
+    if (rc == 0)
+        return fd;
+    grt_close(fd);
+    return rc;
+}
+
+/* The loop listen and dial share: resolve address for network kind (a
+ * unix path is its one candidate; names go through getaddrinfo, passive
+ * for a listener, under the deadline) and try each candidate in turn until one works.  Returns
+ * its fd, or the last error; a deadline that passed or a close ends the
+ * search at once. */
+static int net_open(int kind, const char *address, bool passive, int64_t deadline,
+                    addr_try_fn try, void *arg)
+{
     if (kind == NET_UNIX) {
         struct sockaddr_un sun;
         socklen_t len;
         int rc = unix_addr(address, &sun, &len);
         if (rc != 0)
             return rc;
-        int fd = sock_new(AF_UNIX);
-        if (fd < 0)
-            return fd;
-        if (bind(fd, (struct sockaddr *)&sun, len) != 0 || listen(fd, SOMAXCONN) != 0) {
-            rc = -errno;
-            grt__sys_close(fd);
-            return rc;
-        }
-        return fd;
+        return try_addr((struct sockaddr *)&sun, len, try, arg);
     }
     struct addrinfo *res;
-    int rc = resolve(kind, address, true, GRT_FOREVER, &res);
+    int rc = resolve(kind, address, passive, deadline, &res);
     if (rc != 0)
         return rc;
     rc = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family);
-        if (fd < 0) {
-            rc = fd;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-            freeaddrinfo(res);
-            return fd;
-        }
-        rc = -errno;
-        grt__sys_close(fd);
+        rc = try_addr(ai->ai_addr, ai->ai_addrlen, try, arg);
+        if (rc >= 0 || rc == -ETIMEDOUT || rc == -ECANCELED)
+            break;
     }
     freeaddrinfo(res);
+    return rc;
+}
+
+static int listen_try(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+    (void)arg;
+    if (sa->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
+    return bind(fd, sa, len) == 0 && listen(fd, SOMAXCONN) == 0 ? 0 : -errno;
+}
+
+int grt_listen(const char *network, const char *address)
+{
+    int kind = net_kind(network);
+    if (kind < 0 || address == NULL)
+        return -EINVAL;
+    return net_open(kind, address, true, GRT_FOREVER, listen_try, NULL);
+}
+
+static int dial_try(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+    int rc = grt_connect(fd, sa, len, *(const int64_t *)arg);
+    if (rc == 0 && sa->sa_family != AF_UNIX) {
+        int one = 1; /* Go's default for TCP connections */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     return rc;
 }
 
@@ -232,44 +261,5 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    if (kind == NET_UNIX) {
-        struct sockaddr_un sun;
-        socklen_t len;
-        int rc = unix_addr(address, &sun, &len);
-        if (rc != 0)
-            return rc;
-        int fd = sock_new(AF_UNIX);
-        if (fd < 0)
-            return fd;
-        rc = grt_connect(fd, (struct sockaddr *)&sun, len, deadline);
-        if (rc != 0) {
-            grt_close(fd);
-            return rc;
-        }
-        return fd;
-    }
-    struct addrinfo *res;
-    int rc = resolve(kind, address, false, deadline, &res);
-    if (rc != 0)
-        return rc;
-    rc = -EADDRNOTAVAIL;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = sock_new(ai->ai_family);
-        if (fd < 0) {
-            rc = fd;
-            continue;
-        }
-        rc = grt_connect(fd, ai->ai_addr, ai->ai_addrlen, deadline);
-        if (rc == 0) {
-            int one = 1; /* Go's default for TCP connections */
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            freeaddrinfo(res);
-            return fd;
-        }
-        grt_close(fd);
-        if (rc == -ETIMEDOUT || rc == -ECANCELED)
-            break;
-    }
-    freeaddrinfo(res);
-    return rc;
+    return net_open(kind, address, false, deadline, dial_try, &deadline);
 }

@@ -13,8 +13,12 @@
  * reused when the number is reused (gen counts the lives), so a pointer
  * held by a timer or a late waker always points at a pollDesc.
  */
+#include "runtime.h"
+#include "misc.h"
 #include "netpoll.h"
 #include "sys.h"
+#include "sched.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -404,39 +408,4 @@ void grt__pd_close_end(grt__polldesc *pd)
 grt__polldesc *grt__pd_lookup(int fd)
 {
     return pd_lookup(fd, false);
-}
-
-/* ------------------------------------------------------------------ */
-/* Handing woken goroutines to the scheduler (Go's injectglist)        */
-/* ------------------------------------------------------------------ */
-
-void grt__netpoll_inject(struct g *head, int32_t n)
-{
-    if (n == 0)
-        return;
-    xadd_relaxed(&grt__sched.nnetpoll_ready, n);
-    for (struct g *gp = head; gp; gp = gp->schedlink)
-        grt__casgstatus(gp, G_WAITING, G_RUNNABLE);
-    struct g *me = getg();
-    struct p *pp = (me && me->m) ? me->m->p : NULL;
-    /* As many as there are idle Ps go global, each with an M started for
-     * it; the rest stay on our own queue. */
-    int32_t nidle = (int32_t)ld_seqcst(&grt__sched.npidle);
-    int32_t nglobal = pp ? (nidle < n ? nidle : n) : n;
-    if (nglobal > 0) {
-        grt__lock(&grt__sched.lock);
-        for (int32_t i = 0; i < nglobal; i++) {
-            struct g *gp = head;
-            head = gp->schedlink;
-            grt__globrunq_put(gp);
-        }
-        grt__unlock(&grt__sched.lock);
-        for (int32_t i = 0; i < nglobal && ld_seqcst(&grt__sched.npidle) > 0; i++)
-            grt__startm(NULL, false, false);
-    }
-    while (head) {
-        struct g *gp = head;
-        head = gp->schedlink;
-        grt__runq_put(pp, gp, false);
-    }
 }

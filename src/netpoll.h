@@ -27,6 +27,7 @@
 #define GRT_NETPOLL_H
 
 #include "runtime.h"
+#include "timer.h"
 
 #define PD_NIL   ((uintptr_t)0)
 #define PD_READY ((uintptr_t)1)
@@ -73,10 +74,13 @@ struct g *grt__netpoll(int64_t delay, int32_t *n);
 /* An event on pd: mode is a bitmask of GRT_READ/GRT_WRITE.  Appends the G
  * woken, if any, to the list. */
 void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g **tail, int32_t *n);
-/* Make a list of Gs returned by netpoll runnable. */
-void grt__netpoll_inject(struct g *head, int32_t n);
 /* Whether the poller exists in this run. */
-bool grt__netpoll_inited(void);
+bool    grt__netpoll_inited(void);
+/* Goroutines parked on descriptors (the scheduler polls only if any). */
+int64_t grt__netpoll_waiters(void);
+/* grt_run's start and end: the poller of this run. */
+int     grt__netpoll_start(void);
+void    grt__netpoll_stop(void);
 
 /* --- descriptors, for io.c ------------------------------------------- */
 /* Begin/end an operation on fd (registering it on first use). */

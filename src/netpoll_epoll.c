@@ -2,7 +2,9 @@
  * netpoll_epoll.c - the Linux backend of netpoll.h: epoll, edge-triggered,
  * and an eventfd to interrupt a blocked epoll_wait.
  */
+#include "runtime.h"
 #include "netpoll.h"
+#include "sched.h"
 
 #include <errno.h>
 #include <sys/epoll.h>

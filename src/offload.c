@@ -30,7 +30,12 @@
  * such a call is in flight, since fn may be using its caller's stack.
  */
 #include "offload.h"
+#include "runtime.h"
 #include "deadline.h"
+#include "env.h"
+#include "misc.h"
+#include "sched.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,10 @@
 #ifndef GRT_OFFLOAD_H
 #define GRT_OFFLOAD_H
 
-#include "runtime.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "grt.h"
 
 typedef struct grt__offload grt__offload;
 

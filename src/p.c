@@ -9,6 +9,13 @@
  * before a resize).
  */
 #include "runtime.h"
+#include "m.h"
+#include "p.h"
+#include "runq.h"
+#include "sched.h"
+#include "stack.h"
+#include "sudog.h"
+#include "timer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -213,7 +220,7 @@ void grt__stop_the_world(void)
     struct m *mp = getg()->m;
     grt__lock(&grt__sched.lock);
     grt__sched.stopwait = grt__gomaxprocs;
-    st_seqcst(&grt__sched.gcwaiting, 1);
+    st_seqcst(&grt__sched.stopping, 1);
     grt__note_clear(&grt__sched.stopnote);
     st_release(&mp->p->status, P_STOPPED);
     grt__sched.stopwait--;
@@ -249,7 +256,7 @@ void grt__start_the_world(void)
     int32_t n = grt__newprocs ? grt__newprocs : grt__gomaxprocs;
     grt__newprocs = 0;
     struct p *runnable = grt__procresize(n);
-    st_seqcst(&grt__sched.gcwaiting, 0);
+    st_seqcst(&grt__sched.stopping, 0);
     grt__unlock(&grt__sched.lock);
     while (runnable) {
         struct p *pp = runnable;

@@ -40,8 +40,9 @@
  * installed for SIGURG is called for every SIGURG that is not ours.
  */
 #include "runtime.h"
-#include "arch.h"
+#include "env.h"
 #include "preempt.h"
+#include "sched.h"
 
 #include <errno.h>
 #include <link.h>

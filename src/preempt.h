@@ -1,5 +1,6 @@
 /*
- * preempt.h - the architecture half of asynchronous preemption, which each
+ * preempt.h - asynchronous preemption: what src/preempt.c offers the
+ * scheduler, and the architecture half, which each
  * src/arch/<arch>/preempt_arch.c provides for src/preempt.c.
  */
 #ifndef GRT_PREEMPT_H
@@ -8,6 +9,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct g;
+struct m;
+
+/* --- preempt.c, for the scheduler ------------------------------------ */
+
+void grt__preempt_init(void);      /* grt_run: install SIGURG if possible */
+void grt__preempt_fini(void);
+void grt__preempt_uninstall(void);
+/* Ask mp, running gp, to stop at the next safe instruction. */
+void grt__preempt_signal(struct m *mp, struct g *gp);
+
+/* --- the architecture half ------------------------------------------- */
 
 /* false: the architecture cannot redirect a thread yet; no SIGURG handler
  * is installed and preemption stays cooperative. */

@@ -10,8 +10,25 @@
  * everything and resets the globals, so it can be called again.
  */
 #include "runtime.h"
-#include "sema.h"
+#include "env.h"
+#include "g.h"
+#include "globrunq.h"
+#include "m.h"
+#include "misc.h"
+#include "netpoll.h"
 #include "offload.h"
+#include "p.h"
+#include "preempt.h"
+#include "runq.h"
+#include "sched.h"
+#include "sema.h"
+#include "signal.h"
+#include "stack.h"
+#include "sudog.h"
+#include "syscall.h"
+#include "sysmon.h"
+#include "timer.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -267,11 +284,22 @@ int grt_unlock_thread(void)
     if (gp == NULL || gp->lockedext == 0)
         return -EPERM;
     gp->lockedext--;
-    if (gp->lockedext == 0 && gp->lockedint == 0) {
+    if (gp->lockedext == 0) {
         gp->m->lockedg = NULL;
         gp->lockedm = NULL;
     }
     return 0;
+}
+
+/* The caller allocates these, so their sizes are part of the ABI (grt.h):
+ * a new field takes the place of reserved space. */
+_Static_assert(sizeof(grt_config) == 64, "grt_config's size is ABI");
+_Static_assert(sizeof(grt_attr) == 64, "grt_attr's size is ABI");
+_Static_assert(sizeof(grt_stats) == 32 * sizeof(int64_t), "grt_stats's size is ABI");
+
+int grt_version(void)
+{
+    return GRT_VERSION;
 }
 
 int grt_stats_get(grt_stats *out)

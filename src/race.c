@@ -3,6 +3,7 @@
  * build; empty unless the build defines GRT_ASAN or GRT_TSAN.
  */
 #include "runtime.h"
+#include "race.h"
 
 #if defined(GRT_ASAN)
 #include <sanitizer/asan_interface.h>

@@ -17,9 +17,11 @@
 #ifndef GRT_RACE_H
 #define GRT_RACE_H
 
-struct g;
-
+#include <stdbool.h>
 #include <stddef.h>
+
+struct g;
+struct m;
 
 #if defined(GRT_ASAN) || defined(GRT_TSAN)
 #define GRT_RACE 1

@@ -23,7 +23,11 @@
  * The global queue is in globrunq.c.
  */
 #include "runtime.h"
-#include "arch.h"
+#include "globrunq.h"
+#include "misc.h"
+#include "race.h"
+#include "runq.h"
+#include "sched.h"
 
 #include <unistd.h>
 

@@ -1,5 +1,9 @@
 /*
- * runtime.h - the runtime's objects (G, M, P, sched) and its internal API.
+ * runtime.h - the runtime's objects: G, M, P and the global scheduler
+ * state, who owns each field, and the globals that define them.  The
+ * functions that act on them are declared in the header of their concept
+ * (sched.h, runq.h, m.h, p.h, g.h, stack.h, timer.h, ...), each owned by
+ * the file that implements it.
  *
  * Vocabulary, as in Go's runtime:
  *   G  a goroutine: a stack, a saved context (gobuf) and scheduling state.
@@ -27,6 +31,7 @@
 #include "grt.h"
 #include "arch.h"
 #include "atomic.h"
+#include "lock.h"
 
 /* ------------------------------------------------------------------ */
 /* Tunables                                                            */
@@ -52,31 +57,6 @@
 #define GRT_STACKCACHE_MAX  32    /* warm stacks kept per P */
 #define GRT_GOID_BATCH      16    /* goids a P takes from the global counter */
 #define GRT_SUDOGCACHE_MAX  128   /* sudogs cached per P */
-
-/* ------------------------------------------------------------------ */
-/* Runtime locks and notes (lock_futex.c)                              */
-/* ------------------------------------------------------------------ */
-
-/* A runtime lock: a futex word, 0 unlocked, 1 locked, 2 locked with
- * sleepers.  Held only for short critical sections on the scheduler's own
- * data; holding one marks the M as unpreemptible (m->locks). */
-typedef struct grt__mutex {
-    uint32_t key;
-} grt__mutex;
-
-/* A one-shot wake-up for a single sleeper: noteclear, then exactly one
- * notewakeup and one notesleep in either order. */
-typedef struct grt__note {
-    uint32_t key;
-} grt__note;
-
-void grt__lock(grt__mutex *l);
-void grt__unlock(grt__mutex *l);
-void grt__note_clear(grt__note *n);
-void grt__note_wakeup(grt__note *n);
-void grt__note_sleep(grt__note *n);
-/* Sleep at most ns nanoseconds (ns < 0: forever); true if woken. */
-bool grt__note_tsleep(grt__note *n, int64_t ns);
 
 /* ------------------------------------------------------------------ */
 /* Goroutines                                                          */
@@ -117,7 +97,6 @@ enum {
     WAIT_OFFLOAD,
     WAIT_NREASONS
 };
-extern const char *const grt__wait_reason_names[WAIT_NREASONS];
 
 /* The saved context of a goroutine that is not running.  The callee-saved
  * registers and the resume pc are pushed on the goroutine's own stack by
@@ -130,31 +109,25 @@ struct grt__stack;
 struct grt__gqseg;
 struct grt__sudog;
 struct grt__timer;
-/* A heap slot carries its timer's deadline, so sifting compares slots
- * without touching the timers themselves (one cache miss each). */
-struct grt__tslot {
-    int64_t            when;
-    struct grt__timer *t;
-};
+struct grt__tslot; /* timer.h */
 struct m;
 struct p;
 
 /* Every switch touches the first line (context, links, stack bounds,
  * status), so records are line-aligned and that line holds only those. */
-typedef struct __attribute__((aligned(64))) g {
+struct __attribute__((aligned(64))) g {
     grt__gobuf         sched;     /* saved context while not running */
     struct m          *m;         /* the M running it, or NULL */
     struct g          *schedlink; /* run queues and free lists */
     struct grt__stack *stack;     /* NULL until it first runs */
     uintptr_t          stack_lo;  /* usable [lo, hi), guard page below lo */
     uintptr_t          stack_hi;
-    uint32_t           status;    /* G_*, changed with casgstatus */
+    uint32_t           status;    /* G_*, changed with grt__gstatus_move */
     uint8_t            waitreason;
     bool               preempt;   /* cooperative preemption request */
     bool               is_main;
     bool               has_credit; /* holds a stack credit (see stack.c) */
     uint32_t           lockedext;  /* grt_lock_thread nesting */
-    uint32_t           lockedint;  /* runtime-internal locking */
     struct m          *lockedm;
     uint64_t           goid;
     uint64_t           parent_goid;
@@ -170,14 +143,13 @@ typedef struct __attribute__((aligned(64))) g {
     uint32_t           gen;         /* runtime generation it belongs to */
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
-    struct g          *alllink;     /* allgs list (every G ever allocated) */
-} g_t;
+};
 
 /* ------------------------------------------------------------------ */
 /* Machines                                                            */
 /* ------------------------------------------------------------------ */
 
-typedef struct m {
+struct m {
     struct g   *g0;        /* scheduling stack (the thread's own) */
     struct g   *curg;      /* user goroutine running, or NULL */
     struct p   *p;         /* attached P, or NULL */
@@ -215,7 +187,7 @@ typedef struct m {
     void       *sigstack;  /* this M's signal stack (signal.c) */
     stack_t     old_sigstack;
     int32_t     tid;       /* kernel thread id */
-} m_t;
+};
 
 /* ------------------------------------------------------------------ */
 /* Processors                                                          */
@@ -229,7 +201,7 @@ enum {
     P_DEAD,       /* beyond procs */
 };
 
-typedef struct p {
+struct p {
     int32_t   id;
     uint32_t  status;     /* P_*; CAS when leaving P_SYSCALL */
     struct p *link;       /* sched.pidle */
@@ -282,7 +254,7 @@ typedef struct p {
     int64_t nswitch, nsteal, npreempt;
 
     struct grt__tracebuf *trace; /* execution trace buffer (trace.c), owner only */
-} p_t;
+};
 
 /* ------------------------------------------------------------------ */
 /* The global scheduler                                                */
@@ -290,7 +262,7 @@ typedef struct p {
 
 enum { RT_STOPPED = 0, RT_RUNNING, RT_EXITING };
 
-typedef struct grt__sched {
+struct grt__sched {
     grt__mutex lock;           /* guards everything below unless said */
 
     uint32_t  state;           /* RT_*; atomic reads */
@@ -316,7 +288,7 @@ typedef struct grt__sched {
     struct g  *gfree;
     int32_t    ngfree;
 
-    uint32_t  gcwaiting;       /* atomic: stop-the-world in progress */
+    uint32_t  stopping;        /* atomic: a stop-the-world is in progress */
     int32_t   stopwait;        /* Ps still to stop */
     grt__note stopnote;
 
@@ -339,17 +311,15 @@ typedef struct grt__sched {
     int64_t   nswitch_dead_p, nsteal_dead_p, npreempt_dead_p;
     size_t    stack_size;      /* default stack size for this run */
     int64_t   start_time;
-} grt__sched_t;
+};
 
-extern grt__sched_t grt__sched;
+extern struct grt__sched grt__sched;
 extern struct p   **grt__allp;     /* [0, grt__nallp) allocated, [0, gomaxprocs) live */
 extern int32_t      grt__nallp;
 extern int32_t      grt__gomaxprocs;
 extern struct m    *grt__allm;     /* guarded by sched.lock */
 extern struct m    *grt__m0;
 extern int32_t      grt__ncpu;
-extern grt__mutex   grt__allg_lock;
-extern struct g    *grt__allg;     /* every G ever allocated, via alllink */
 
 /* The current G of this thread: the goroutine running, or the M's g0 while
  * scheduling, or NULL on a thread grt did not create.  Initial-exec TLS:
@@ -371,201 +341,5 @@ static inline struct g *grt__curg(void)
     struct g *gp = getg();
     return (gp && gp->m && gp != gp->m->g0) ? gp : NULL;
 }
-
-/* A cooperative preemption point (DESIGN.md section 7): sysmon asked gp
- * to give up its P (it ran for 10 ms); honour it here, at an entry into
- * the runtime where gp holds no runtime lock. */
-void grt__preempt_park(void);
-static inline void grt__preempt_point(struct g *gp)
-{
-    if (__builtin_expect(__atomic_load_n(&gp->preempt, __ATOMIC_RELAXED), 0))
-        grt__preempt_park();
-}
-
-/* ------------------------------------------------------------------ */
-/* Internal API                                                        */
-/* ------------------------------------------------------------------ */
-
-/* sched.c */
-_Noreturn void grt__schedule(void);
-void grt__gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, int reason);
-void grt__goparkunlock(grt__mutex *l, int reason);
-void grt__goready(struct g *gp);     /* from any thread, with or without a P */
-void grt__wakep(void);
-void grt__casgstatus(struct g *gp, uint32_t old, uint32_t new);
-void grt__mcall(void (*fn)(struct g *gp));
-void grt__systemstack(void (*fn)(void *arg), void *arg);
-_Noreturn void grt__goexit1(void);
-_Noreturn void grt__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void grt__mexit(struct m *mp);
-const char *grt__status_name(uint32_t s);
-uint32_t grt__steal_stride(uint32_t r);  /* p.c: a stride coprime with procs */
-void grt__midle_clear(void);             /* m.c: sched.lock held */
-void grt__sysmon_start(void);
-int  grt__syscall_retake(struct p *pp, int64_t now);
-int  grt__syscall_abandon_all(void);
-_Noreturn void grt__execute_from_syscall(struct g *gp);
-_Noreturn void grt__ctx_jump_exit(struct m *mp);
-void grt__preempt_signal(struct m *mp, struct g *gp);
-void grt__preempt_init(void);
-void grt__preempt_fini(void);
-void grt__preempt_uninstall(void);
-void grt__gopreempt_m(struct g *gp);
-void grt__schedtrace_tick(int64_t now);
-void grt__sysmon_wake(void);
-void grt__sysmon_stop(void);             /* shutdown: join sysmon */
-void grt__allg_each(void (*fn)(struct g *gp, void *arg), void *arg);
-void grt__dump_goroutines(int fd);       /* debug.c */
-void grt__signal_m_init(struct m *mp);   /* signal.c: per-M signal stack */
-void grt__signal_m_fini(struct m *mp);
-void grt__signal_init(void);             /* signal.c: SIGSEGV/SIGBUS/SIGQUIT */
-void grt__signal_fini(void);
-/* The dump for signal handlers: gp (may be NULL) was interrupted at pc
- * with frame pointer fp; its frames are walked from there. */
-void grt__dump_goroutines_interrupted(int fd, struct g *gp, uintptr_t pc, uintptr_t fp);
-void grt__allg_each_nolock(void (*fn)(struct g *gp, void *arg), void *arg);
-/* sudog.c */
-void grt__sudogcache_flush(struct p *pp);
-void grt__sudog_fini(void);
-/* netpoll.c / netpoll_epoll.c (the scheduler's view; see netpoll.h) */
-int64_t   grt__netpoll_waiters(void);
-bool      grt__netpoll_inited(void);
-int       grt__netpoll_start(void);
-void      grt__netpoll_stop(void);
-void      grt__netpoll_break(void);
-struct g *grt__netpoll(int64_t delay, int32_t *n);
-void      grt__netpoll_inject(struct g *head, int32_t n);
-void grt__checkdead(void);           /* sched.lock held */
-void grt__throw_if(bool cond, const char *what);
-int  grt__newproc(grt_fn fn, void *arg, const grt_attr *attr);
-/* Readying many goroutines at once (timers, netpoll): between begin and
- * end, goready queues without waking another M per goroutine; end wakes
- * one if any was readied.  On an M (g0 or a goroutine). */
-void grt__ready_batch_begin(void);
-void grt__ready_batch_end(void);
-/* newproc that also hands back the new G (schedinit marks the main one). */
-int  grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out);
-
-/* runq.c: local ring and global queue */
-bool      grt__runq_put(struct p *pp, struct g *gp, bool next);
-struct g *grt__runq_get(struct p *pp, bool *inherit);
-bool      grt__runq_empty(struct p *pp);
-uint32_t  grt__runq_len(struct p *pp);
-struct g *grt__runq_steal(struct p *pp, struct p *victim, bool stealnext);
-void      grt__runq_drain_to_global(struct p *pp); /* sched.lock held */
-void      grt__runq_put_batch(struct p *pp, struct g *const *gs, uint32_t n);
-void      grt__globrunq_put(struct g *gp);         /* sched.lock held */
-void      grt__globrunq_putbatch(struct g *const *gs, int32_t n); /* locked */
-struct g *grt__globrunq_get(struct p *pp, int32_t max); /* sched.lock held */
-void      grt__globrunq_fini(void);                 /* grt_run's end */
-
-/* m.c: threads */
-void     grt__startm(struct p *pp, bool spinning, bool locked_wakeup);
-void     grt__stopm(void);
-void     grt__handoffp(struct p *pp);
-void     grt__mput(struct m *mp);       /* sched.lock held */
-struct m *grt__mget(void);              /* sched.lock held */
-int      grt__newm(struct p *pp, bool spinning); /* 0 or -errno */
-struct m *grt__m_alloc(void);
-void     grt__m_free(struct m *mp);
-void     grt__mstart_m0(struct m *mp);  /* runs the scheduler on the calling thread */
-
-/* p.c: processors, procresize, stop-the-world */
-void      grt__pidleput(struct p *pp);  /* sched.lock held */
-struct p *grt__pidleget(void);          /* sched.lock held */
-struct p *grt__procresize(int32_t nprocs); /* sched.lock held, world stopped */
-void      grt__acquirep(struct p *pp);
-struct p *grt__releasep(void);
-void      grt__stop_the_world(void);
-void      grt__start_the_world(void);
-void      grt__p_destroy(struct p *pp);
-void      grt__p_free_all(void);
-extern int32_t grt__newprocs;
-
-/* g.c: G allocation, free lists, goids, allgs */
-struct g *grt__gfget(struct p *pp);
-void      grt__gfput(struct p *pp, struct g *gp);
-struct g *grt__galloc(void);
-uint64_t  grt__goid_next(struct p *pp);
-void      grt__gfree_all(bool keep);    /* shutdown: free every G (keep: leak for stragglers) */
-int64_t   grt__gcount(void);
-
-/* stack.c */
-int   grt__stack_init(size_t default_size);
-void  grt__stack_fini(bool keep);
-int   grt__stack_credit_take(struct p *pp);   /* before a default-size G is queued */
-void  grt__stack_credit_give(struct p *pp);
-int   grt__stack_custom(struct g *gp, size_t size); /* non-default size: eager */
-void  grt__stack_bind(struct p *pp, struct g *gp);  /* at first run */
-void  grt__stack_unbind(struct p *pp, struct g *gp);/* at exit */
-void  grt__stackcache_flush(struct p *pp);           /* P destroyed */
-void  grt__stack_trim(int64_t now);                  /* sysmon */
-void  grt__stack_stats(int64_t *reserved, int64_t *resident);
-bool  grt__stack_is_guard(uintptr_t addr);
-
-/* timer.c: runtime timers.  A timer lives in the heap of one P (the P of
- * the M that added it).  f runs on the scheduler (a g0 stack, with the P's
- * timers lock NOT held), must not block or park, and may call goready.  seq
- * is copied from the timer when it was added so a stale firing can be
- * recognised by its owner. */
-typedef struct grt__timer {
-    int64_t   when;     /* absolute grt__nanotime() deadline */
-    int64_t   period;   /* > 0: re-armed at when + period after firing */
-    void    (*f)(void *arg, uintptr_t seq, int64_t now);
-    void     *arg;
-    uintptr_t seq;
-    /* owned by timer.c */
-    struct p *pp;       /* heap it is in, NULL when not queued */
-    int32_t   idx;
-    uint32_t  state;
-} grt__timer;
-/* Queue t (when, f, arg, seq set by the caller).  Callable from a goroutine
- * or the scheduler; from a thread with no P it goes to P 0's heap. */
-void grt__timer_add(grt__timer *t);
-/* Remove t; true if it was queued and had not started firing. */
-bool grt__timer_del(grt__timer *t);
-/* Move t to a new when (re-queued if it had fired); true if it was queued. */
-bool grt__timer_mod(grt__timer *t, int64_t when);
-int64_t grt__timers_run(struct p *pp, int64_t now); /* due timers; next when or 0 */
-void    grt__timers_move(struct p *from, struct p *to); /* procresize */
-void    grt__timers_forget(struct p *pp);               /* teardown */
-int64_t grt__timers_next(void);                     /* earliest when of all Ps, 0 if none */
-void    grt__timer_sleeper_kick(int64_t when);      /* sched.c: a timer at when was added */
-
-/* trace.c: the execution trace.  Every hook is behind grt__tracing(): a
- * relaxed load and a branch predicted not taken while tracing is off. */
-extern uint32_t grt__trace_on;
-#define grt__tracing() unlikely(ld_relaxed(&grt__trace_on))
-enum { GRT_TR_CREATE, GRT_TR_UNBLOCK, GRT_TR_SYSCALL_ENTER, GRT_TR_SYSCALL_EXIT, GRT_TR_STEAL };
-void grt__trace_go_start(struct p *pp, struct g *gp); /* execute */
-void grt__trace_go_end(struct p *pp, struct g *gp);   /* dropg: status says why */
-void grt__trace_event(struct p *pp, int what, uint64_t g, uint32_t arg); /* pp NULL: no P */
-void grt__trace_syscall_exit(struct g *gp);
-void grt__trace_env_start(void);  /* grt_run: GRT_TRACE */
-void grt__trace_shutdown(void);   /* grt_run end: flush */
-
-/* misc.c */
-int64_t  grt__nanotime(void);
-int64_t  grt__nanotime_coarse(void);
-uint32_t grt__fastrand(void);
-static inline uint32_t grt__fastrandn(uint32_t n) {
-    return (uint32_t)(((uint64_t)grt__fastrand() * n) >> 32);
-}
-int32_t grt__getncpu(void);
-void    grt__osyield(void);
-
-/* env.c: GRT_DEBUG and friends */
-typedef struct grt__debug {
-    int32_t schedtrace;      /* ms, 0 off */
-    int32_t scheddetail;
-    int32_t asyncpreemptoff;
-    int32_t preemptstress;   /* us; testing: preempt every running G this often */
-    int32_t offloadidle;     /* ms; testing: offload threads retire after this (offload.c) */
-} grt__debug_t;
-extern grt__debug_t grt__debug;
-void grt__parse_env(void);
-
-/* race.c: sanitizer fiber annotations (no-ops in normal builds) */
-#include "race.h"
 
 #endif

@@ -74,7 +74,7 @@
  * ## Invariants and ownership
  *
  *  - A G's status says who owns its stack (runtime.h).  Status changes go
- *    through casgstatus; only the owner changes a running G's status, so
+ *    through gstatus_move; only the owner changes a running G's status, so
  *    the check is an assertion and the store a release, not a CAS loop
  *    (Go needs the CAS for its GC's scan bit, grt has no GC).
  *  - A parked G's context is saved before its status becomes WAITING, and
@@ -114,7 +114,22 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "debug.h"
+#include "g.h"
+#include "globrunq.h"
+#include "m.h"
+#include "misc.h"
+#include "netpoll.h"
+#include "offload.h"
+#include "p.h"
+#include "race.h"
+#include "runq.h"
+#include "sched.h"
+#include "stack.h"
 #include "sys.h"
+#include "sysmon.h"
+#include "timer.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -124,7 +139,7 @@
 #include <unistd.h>
 
 __thread struct g *grt__g __attribute__((tls_model("initial-exec")));
-grt__sched_t grt__sched;
+struct grt__sched grt__sched;
 struct p   **grt__allp;
 int32_t      grt__gomaxprocs;
 int32_t      grt__nallp;
@@ -186,26 +201,26 @@ void grt__fatal(const char *fmt, ...)
 /* Status transitions                                                  */
 /* ------------------------------------------------------------------ */
 
-static _Noreturn __attribute__((noinline, cold)) void casgstatus_fail(struct g *gp, uint32_t old,
-                                                                     uint32_t new)
+static _Noreturn __attribute__((noinline, cold)) void gstatus_move_fail(struct g *gp, uint32_t old,
+                                                                        uint32_t new)
 {
-    grt__fatal("casgstatus: goroutine %llu: %s -> %s, but it is %s", (unsigned long long)gp->goid,
+    grt__fatal("gstatus_move: goroutine %llu: %s -> %s, but it is %s", (unsigned long long)gp->goid,
                grt__status_name(old), grt__status_name(new), grt__status_name(gp->status));
 }
 
-static inline __attribute__((always_inline)) void casgstatus(struct g *gp, uint32_t old,
-                                                             uint32_t new)
+static inline __attribute__((always_inline)) void gstatus_move(struct g *gp, uint32_t old,
+                                                                uint32_t new)
 {
     /* Only the owner of the transition ever writes the status (see the
      * essay), so a mismatch is a runtime bug, not a race to retry. */
     if (unlikely(ld_relaxed(&gp->status) != old))
-        casgstatus_fail(gp, old, new);
+        gstatus_move_fail(gp, old, new);
     st_release(&gp->status, new); /* pairs with acquire loads in dumps and stealers */
 }
 
-void grt__casgstatus(struct g *gp, uint32_t old, uint32_t new)
+void grt__gstatus_move(struct g *gp, uint32_t old, uint32_t new)
 {
-    casgstatus(gp, old, new);
+    gstatus_move(gp, old, new);
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,7 +334,7 @@ static _Noreturn void execute(struct g *gp, bool inherit)
     struct p *pp = mp->p;
     st_release(&mp->curg, gp); /* sysmon may write gp->preempt: it must see gp initialised */
     gp->m = mp;
-    casgstatus(gp, G_RUNNABLE, G_RUNNING);
+    gstatus_move(gp, G_RUNNABLE, G_RUNNING);
     st_relaxed(&gp->preempt, false);
     gp->waitreason = WAIT_NONE;
     if (!inherit)
@@ -385,7 +400,7 @@ static void resetspinning(struct m *mp)
 /* ------------------------------------------------------------------ */
 
 /* Stop the current M for a stop-the-world; it resumes with a P. */
-static void gcstopm(struct m *mp)
+static void stw_stopm(struct m *mp)
 {
     if (mp->spinning) {
         mp->spinning = false;
@@ -413,7 +428,7 @@ static struct g *steal_work(struct p *pp)
         uint32_t pos = grt__fastrandn((uint32_t)n);
         uint32_t inc = grt__steal_stride((uint32_t)grt__fastrand());
         for (int32_t k = 0; k < n; k++, pos = (pos + inc) % (uint32_t)n) {
-            if (ld_relaxed(&grt__sched.gcwaiting) || ld_relaxed(&grt__sched.state) != RT_RUNNING)
+            if (ld_relaxed(&grt__sched.stopping) || ld_relaxed(&grt__sched.state) != RT_RUNNING)
                 return NULL;
             struct p *p2 = grt__allp[pos];
             if (p2 == pp)
@@ -467,14 +482,15 @@ static bool rt_stopping(void)
 }
 
 static struct g *poll_block(struct m *mp, bool was_spinning, bool *retry);
+static struct g *netpoll_take(struct g *list, int32_t n);
 
 static struct g *find_runnable(struct m *mp, bool *inherit)
 {
     struct g *gp;
 top:;
     struct p *pp = mp->p;
-    if (ld_acquire(&grt__sched.gcwaiting)) {
-        gcstopm(mp);
+    if (ld_acquire(&grt__sched.stopping)) {
+        stw_stopm(mp);
         goto top;
     }
     if (rt_stopping())
@@ -515,11 +531,8 @@ top:;
         int32_t n;
         struct g *list = grt__netpoll(0, &n);
         if (list) {
-            grt__netpoll_inject(list->schedlink, n - 1);
-            grt__casgstatus(list, G_WAITING, G_RUNNABLE);
-            xadd_relaxed(&grt__sched.nnetpoll_ready, 1);
             *inherit = false;
-            return list;
+            return netpoll_take(list, n);
         }
     }
     /* 4. Steal, within the spinning bound. */
@@ -534,13 +547,13 @@ top:;
             *inherit = false;
             return gp;
         }
-        if (ld_relaxed(&grt__sched.gcwaiting) || rt_stopping())
+        if (ld_relaxed(&grt__sched.stopping) || rt_stopping())
             goto top;
     }
 
     /* 5. Nothing.  Give the P back, then the delicate dance. */
     grt__lock(&grt__sched.lock);
-    if (grt__sched.gcwaiting || grt__sched.state != RT_RUNNING) {
+    if (grt__sched.stopping || grt__sched.state != RT_RUNNING) {
         grt__unlock(&grt__sched.lock);
         goto top;
     }
@@ -621,7 +634,7 @@ static struct g *poll_block(struct m *mp, bool was_spinning, bool *retry)
     st_seqcst(&grt__sched.poll_until, 0);
     st_seqcst(&grt__sched.lastpoll, grt__nanotime());
     grt__lock(&grt__sched.lock);
-    struct p *pp = (grt__sched.state == RT_RUNNING && !grt__sched.gcwaiting) ? grt__pidleget() : NULL;
+    struct p *pp = (grt__sched.state == RT_RUNNING && !grt__sched.stopping) ? grt__pidleget() : NULL;
     grt__unlock(&grt__sched.lock);
     if (pp == NULL) {
         grt__netpoll_inject(list, n);
@@ -629,18 +642,64 @@ static struct g *poll_block(struct m *mp, bool was_spinning, bool *retry)
     }
     grt__acquirep(pp);
     *retry = true;
-    if (list) {
-        struct g *gp = list;
-        grt__netpoll_inject(gp->schedlink, n - 1);
-        grt__casgstatus(gp, G_WAITING, G_RUNNABLE);
-        xadd_relaxed(&grt__sched.nnetpoll_ready, 1);
-        return gp;
-    }
+    if (list)
+        return netpoll_take(list, n);
     if (was_spinning) {
         mp->spinning = true;
         xadd_seqcst(&grt__sched.nmspinning, 1);
     }
     return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Goroutines the poller woke (Go's injectglist)                       */
+/* ------------------------------------------------------------------ */
+
+void grt__injectglist(struct g *head, int32_t n)
+{
+    if (n == 0)
+        return;
+    for (struct g *gp = head; gp; gp = gp->schedlink)
+        gstatus_move(gp, G_WAITING, G_RUNNABLE);
+    struct g *me = getg();
+    struct p *pp = (me && me->m) ? me->m->p : NULL;
+    /* As many as there are idle Ps go global, each with an M started for
+     * it; the rest stay on our own queue.  seq-cst, as wakep's load:
+     * pairs with pidleput's increment. */
+    int32_t nidle = (int32_t)ld_seqcst(&grt__sched.npidle);
+    int32_t nglobal = pp ? (nidle < n ? nidle : n) : n;
+    if (nglobal > 0) {
+        grt__lock(&grt__sched.lock);
+        for (int32_t i = 0; i < nglobal; i++) {
+            struct g *gp = head;
+            head = gp->schedlink;
+            grt__globrunq_put(gp);
+        }
+        grt__unlock(&grt__sched.lock);
+        for (int32_t i = 0; i < nglobal && ld_seqcst(&grt__sched.npidle) > 0; i++)
+            grt__startm(NULL, false, false);
+    }
+    while (head) {
+        struct g *gp = head;
+        head = gp->schedlink;
+        grt__runq_put(pp, gp, false);
+    }
+}
+
+void grt__netpoll_inject(struct g *head, int32_t n)
+{
+    xadd_relaxed(&grt__sched.nnetpoll_ready, n); /* relaxed: a statistic */
+    grt__injectglist(head, n);
+}
+
+/* A non-empty list from the poller, found by an M with a P: it runs the
+ * first goroutine itself and injects the rest. */
+static struct g *netpoll_take(struct g *list, int32_t n)
+{
+    xadd_relaxed(&grt__sched.nnetpoll_ready, n); /* relaxed: a statistic */
+    grt__injectglist(list->schedlink, n - 1);
+    gstatus_move(list, G_WAITING, G_RUNNABLE);
+    return list;
 }
 
 /* A timer at `when` was added: make sure somebody will run it in time.
@@ -655,6 +714,89 @@ void grt__timer_sleeper_kick(int64_t when)
         return;
     }
     grt__wakep();
+}
+
+/* ------------------------------------------------------------------ */
+/* What the synchronisation primitives ask (Go's sync_runtime_*)       */
+/* ------------------------------------------------------------------ */
+
+#define SPIN_ITERS 4 /* rounds of spinning before a mutex waiter parks */
+
+/* Go's sync_runtime_canSpin.  The mutex is cooperative, so spin only a
+ * little, only with real parallelism (several CPUs, another P running) and
+ * only when nothing else waits on our own P: spinning then would delay
+ * goroutines that could run instead. */
+bool grt__can_spin(int iter)
+{
+    if (iter >= SPIN_ITERS || grt__ncpu <= 1)
+        return false;
+    /* relaxed: heuristics */
+    uint32_t idle = ld_relaxed(&grt__sched.npidle) + ld_relaxed(&grt__sched.nmspinning);
+    if (ld_relaxed(&grt__gomaxprocs) <= (int32_t)idle + 1)
+        return false;
+    struct p *pp = getg()->m->p;
+    return pp == NULL || grt__runq_empty(pp);
+}
+
+void grt__handoff_yield(void)
+{
+    struct g *me = grt__curg();
+    if (me != NULL && me->m->locks == 0)
+        grt_yield();
+}
+
+/* ------------------------------------------------------------------ */
+/* Deadlock detection (Go's checkdead)                                 */
+/* ------------------------------------------------------------------ */
+
+struct dead_scan {
+    int64_t live;
+    int64_t running;
+};
+
+static void scan_one(struct g *gp, void *arg)
+{
+    struct dead_scan *d = arg;
+    uint32_t s = ld_acquire(&gp->status);
+    if (gp->gen != grt__sched.gen || s == G_DEAD || s == G_IDLE)
+        return;
+    d->live++;
+    if (s == G_RUNNING || s == G_SYSCALL || s == G_RUNNABLE || s == G_PREEMPTED)
+        d->running++;
+}
+
+/* Called with sched.lock held whenever an M goes idle.  If no M is running
+ * goroutine code and nothing outside the goroutines (a timer, a syscall,
+ * the network, a foreign thread) can wake one, the program is stuck
+ * forever: say so and exit, as Go does. */
+void grt__checkdead(void)
+{
+    if (grt__sched.state != RT_RUNNING || grt__sched.foreign_spawn)
+        return;
+    int64_t mcount = grt__sched.mnext - grt__sched.nmfreed;
+    int64_t run = mcount - grt__sched.nmidle - grt__sched.nmidlelocked - grt__sched.nmsys;
+    if (run > 0)
+        return;
+    if (run < 0)
+        grt__fatal("checkdead: inconsistent counts: mcount=%lld nmidle=%d nmidlelocked=%d nmsys=%d",
+                   (long long)mcount, grt__sched.nmidle, grt__sched.nmidlelocked, grt__sched.nmsys);
+    if (grt__timers_next() != 0)
+        return; /* a timer will wake somebody */
+    if (grt__netpoll_waiters() > 0)
+        return;
+    if (grt__offload_pending() > 0)
+        return; /* the pool will ready its waiter */
+    struct dead_scan d = {0, 0};
+    grt__lock(&grt__allg_lock);
+    grt__allg_each(scan_one, &d);
+    grt__unlock(&grt__allg_lock);
+    if (d.running > 0)
+        return; /* in a queue or a syscall: not stuck */
+    static const char msg[] = "grt: fatal error: all goroutines are asleep - deadlock!\n\n";
+    ssize_t w = grt__sys_write(2, msg, sizeof msg - 1);
+    (void)w;
+    grt__dump_goroutines(2);
+    _exit(2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -754,12 +896,12 @@ struct park_args {
 static void park_m(struct g *gp)
 {
     struct m *mp = gp->m;
-    casgstatus(gp, G_RUNNING, G_WAITING);
+    gstatus_move(gp, G_RUNNING, G_WAITING);
     dropg(mp);
     bool (*unlockf)(struct g *, void *) = mp->park_unlockf;
     if (unlockf && !unlockf(gp, mp->park_arg)) {
         /* The condition went away: resume at once, keeping the slice. */
-        casgstatus(gp, G_WAITING, G_RUNNABLE);
+        gstatus_move(gp, G_WAITING, G_RUNNABLE);
         execute(gp, true);
     }
     grt__schedule();
@@ -797,7 +939,7 @@ void grt__goready(struct g *gp)
     struct g *me = getg();
     struct m *mp = me ? me->m : NULL;
     struct p *pp = mp ? mp->p : NULL;
-    casgstatus(gp, G_WAITING, G_RUNNABLE);
+    gstatus_move(gp, G_WAITING, G_RUNNABLE);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
     if (pp && mp->ready_batch > 0) {
@@ -864,7 +1006,7 @@ static void requeue_yielded(struct p *pp, struct g *gp, bool force_global)
 static void gosched_m(struct g *gp)
 {
     struct m *mp = gp->m;
-    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    gstatus_move(gp, G_RUNNING, G_RUNNABLE);
     dropg(mp);
     requeue_yielded(mp->p, gp, false);
     grt__schedule();
@@ -876,7 +1018,7 @@ static void gosched_m(struct g *gp)
 void grt__gopreempt_m(struct g *gp)
 {
     struct m *mp = gp->m;
-    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    gstatus_move(gp, G_RUNNING, G_RUNNABLE);
     gp->waitreason = WAIT_PREEMPTED;
     dropg(mp);
     requeue_yielded(mp->p, gp, true);
@@ -910,12 +1052,12 @@ static void goexit0(struct g *gp)
     struct m *mp = gp->m;
     struct p *pp = mp->p;
     bool locked = gp->lockedm != NULL;
-    casgstatus(gp, G_RUNNING, G_DEAD);
+    gstatus_move(gp, G_RUNNING, G_DEAD);
     grt__race_g_end(gp);
     dropg(mp);
     gp->lockedm = NULL;
     mp->lockedg = NULL;
-    gp->lockedext = gp->lockedint = 0;
+    gp->lockedext = 0;
     gp->fn = NULL;
     gp->arg = NULL;
     gp->param = 0;

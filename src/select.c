@@ -35,7 +35,12 @@
  * moved on) cannot end a later select: it carries the select's generation
  * in its seq and its CAS expects exactly that generation (chan.h).
  */
+#include "runtime.h"
 #include "chan.h"
+#include "misc.h"
+#include "sched.h"
+#include "sudog.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -25,6 +25,8 @@
  * sudog fields used: elem = the address, ticket = 1 when the releaser
  * handed its unit straight to this waiter (handoff), 0 otherwise.
  */
+#include "runtime.h"
+#include "sched.h"
 #include "sema.h"
 #include "sudog.h"
 
@@ -208,9 +210,7 @@ void grt__semrelease(uint32_t *addr, bool handoff)
         /* The waiter is in our runnext: let it run now, as Go's goyield
          * does, instead of at our next park (a starving mutex's new owner
          * would otherwise wait for our whole time slice). */
-        struct g *me = grt__curg();
-        if (me != NULL && me->m->locks == 0)
-            grt_yield();
+        grt__handoff_yield();
     }
 }
 

@@ -27,7 +27,9 @@
  * back when it returns.
  */
 #include "runtime.h"
+#include "debug.h"
 #include "preempt.h"
+#include "signal.h"
 #include "sys.h"
 
 #include <errno.h>

@@ -33,6 +33,10 @@
  * time and unmapped at exit: they are the rare case.
  */
 #include "runtime.h"
+#include "misc.h"
+#include "race.h"
+#include "sched.h"
+#include "stack.h"
 
 #include <errno.h>
 #include <stdlib.h>

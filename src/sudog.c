@@ -17,9 +17,11 @@
  * the run) and the semaphore table is reset; then every slab is freed.
  * Nothing is leaked and nothing left behind points at freed memory.
  */
-#include "sudog.h"
+#include "runtime.h"
 #include "chan.h"
+#include "sched.h"
 #include "sema.h"
+#include "sudog.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -49,11 +49,11 @@ struct grt__sudog *grt__sudog_acquire(void);
 /* Give back a sudog whose links are all cleared. */
 void grt__sudog_release(struct grt__sudog *s);
 
-/* Shutdown hooks (declared in runtime.h too):
- *   grt__sudogcache_flush(pp)  a P goes away: its cache goes central;
- *   grt__sudog_fini()          grt_run is returning: free every sudog,
- *                              including those of abandoned goroutines, and
- *                              detach them from the channels and semaphores
- *                              they were queued on. */
+/* A P goes away: its cache goes central. */
+void grt__sudogcache_flush(struct p *pp);
+/* grt_run is returning: free every sudog, including those of abandoned
+ * goroutines, and detach them from the channels and semaphores they were
+ * queued on. */
+void grt__sudog_fini(void);
 
 #endif

@@ -36,9 +36,12 @@
  * lock_ is a runtime lock (grt__mutex) over head_/tail_, the parked waiters
  * as sudogs in ticket order.
  */
+#include "runtime.h"
+#include "arch.h"
+#include "misc.h"
+#include "sched.h"
 #include "sema.h"
 #include "sudog.h"
-#include "arch.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -54,28 +57,11 @@ enum {
     MUTEX_WAITER_SHIFT = 3,
 };
 #define MUTEX_STARVE_NS 1000000 /* 1 ms */
-#define SPIN_ITERS 4            /* rounds of spinning before parking */
-#define SPIN_PAUSES 30          /* pauses per round */
+#define SPIN_PAUSES 30          /* pauses per round (the rounds: grt__can_spin) */
 
 static inline int32_t mutex_waiters(int32_t state)
 {
     return (int32_t)((uint32_t)state >> MUTEX_WAITER_SHIFT);
-}
-
-/* Go's sync_runtime_canSpin.  The mutex is cooperative, so spin only a
- * little, only with real parallelism (several CPUs, another P running) and
- * only when nothing else waits on our own P: spinning then would delay
- * goroutines that could run instead. */
-static bool mutex_can_spin(int iter)
-{
-    if (iter >= SPIN_ITERS || grt__ncpu <= 1)
-        return false;
-    /* relaxed: heuristics */
-    uint32_t idle = ld_relaxed(&grt__sched.npidle) + ld_relaxed(&grt__sched.nmspinning);
-    if (ld_relaxed(&grt__gomaxprocs) <= (int32_t)idle + 1)
-        return false;
-    struct p *pp = getg()->m->p;
-    return pp == NULL || grt__runq_empty(pp);
 }
 
 static void mutex_spin(void)
@@ -95,7 +81,7 @@ static void mutex_lock_slow(grt_mutex *m)
         /* Spin while it is held in normal mode: the holder may be about to
          * unlock, and we are already on a CPU.  Setting WOKEN tells unlock
          * not to wake a parked waiter that would only lose to us. */
-        if ((old & (MUTEX_LOCKED | MUTEX_STARVING)) == MUTEX_LOCKED && mutex_can_spin(iter)) {
+        if ((old & (MUTEX_LOCKED | MUTEX_STARVING)) == MUTEX_LOCKED && grt__can_spin(iter)) {
             if (!awoke && !(old & MUTEX_WOKEN) && mutex_waiters(old) != 0 &&
                 cas_acqrel(&m->state_, old, old | MUTEX_WOKEN)) /* pairs with unlock's CAS */
                 awoke = true;

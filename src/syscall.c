@@ -18,6 +18,15 @@
  * may still touch (its M, its G, its stack) is kept, not freed.
  */
 #include "runtime.h"
+#include "globrunq.h"
+#include "m.h"
+#include "misc.h"
+#include "p.h"
+#include "runq.h"
+#include "sched.h"
+#include "syscall.h"
+#include "sysmon.h"
+#include "trace.h"
 
 enum { SC_NONE = 0, SC_IN = 1, SC_ABANDONED = 2 };
 
@@ -34,14 +43,14 @@ void grt_syscall_enter(void)
         grt__trace_event(pp, GRT_TR_SYSCALL_ENTER, gp->goid, 0); /* while the P is ours */
     mp->syscall_when = grt__nanotime();
     inc_owner(&pp->syscalltick); /* read by sysmon */
-    grt__casgstatus(gp, G_RUNNING, G_SYSCALL);
+    grt__gstatus_move(gp, G_RUNNING, G_SYSCALL);
     mp->oldp = pp;
     st_relaxed(&mp->p, NULL);
     st_relaxed(&pp->m, NULL);
     st_release(&mp->syscall_state, SC_IN);
     /* release: sysmon and stop-the-world may take the P from here on */
     st_seqcst(&pp->status, P_SYSCALL);
-    if (ld_seqcst(&grt__sched.gcwaiting)) {
+    if (ld_seqcst(&grt__sched.stopping)) {
         /* A stop-the-world is waiting for this P: it is stopped now. */
         grt__lock(&grt__sched.lock);
         if (grt__sched.stopwait > 0 && cas_acqrel(&pp->status, P_SYSCALL, P_STOPPED)) {
@@ -66,11 +75,11 @@ static void straggler_exit(struct g *gp)
 static void exitsyscall0(struct g *gp)
 {
     struct m *mp = gp->m;
-    grt__casgstatus(gp, G_SYSCALL, G_RUNNABLE);
+    grt__gstatus_move(gp, G_SYSCALL, G_RUNNABLE);
     st_relaxed(&mp->curg, NULL); /* sysmon reads it (preempt_one) */
     gp->m = NULL;
     grt__lock(&grt__sched.lock);
-    struct p *pp = grt__sched.state == RT_RUNNING && !grt__sched.gcwaiting ? grt__pidleget() : NULL;
+    struct p *pp = grt__sched.state == RT_RUNNING && !grt__sched.stopping ? grt__pidleget() : NULL;
     if (pp == NULL)
         grt__globrunq_put(gp);
     grt__unlock(&grt__sched.lock);
@@ -106,19 +115,19 @@ void grt_syscall_exit(void)
         st_relaxed(&mp->p, oldp);
         st_relaxed(&oldp->m, mp);
         inc_owner(&oldp->syscalltick);
-        grt__casgstatus(gp, G_SYSCALL, G_RUNNING);
+        grt__gstatus_move(gp, G_SYSCALL, G_RUNNING);
         if (unlikely(ld_relaxed(&gp->preempt) || ld_relaxed(&grt__sched.state) != RT_RUNNING))
             grt_yield();
         return;
     }
     /* Second chance: an idle P, without leaving the goroutine's stack. */
-    if (ld_relaxed(&grt__sched.npidle) > 0 && !ld_relaxed(&grt__sched.gcwaiting)) {
+    if (ld_relaxed(&grt__sched.npidle) > 0 && !ld_relaxed(&grt__sched.stopping)) {
         grt__lock(&grt__sched.lock);
         struct p *pp = grt__sched.state == RT_RUNNING ? grt__pidleget() : NULL;
         grt__unlock(&grt__sched.lock);
         if (pp) {
             grt__acquirep(pp);
-            grt__casgstatus(gp, G_SYSCALL, G_RUNNING);
+            grt__gstatus_move(gp, G_SYSCALL, G_RUNNING);
             if (ld_relaxed(&grt__sched.sysmonwait))
                 grt__sysmon_wake();
             return;

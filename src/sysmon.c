@@ -13,6 +13,16 @@
  * foreign spawn; timers bound the park).
  */
 #include "runtime.h"
+#include "debug.h"
+#include "env.h"
+#include "misc.h"
+#include "netpoll.h"
+#include "preempt.h"
+#include "sched.h"
+#include "stack.h"
+#include "syscall.h"
+#include "sysmon.h"
+#include "timer.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -80,7 +90,7 @@ static void *sysmon_main(void *arg)
             break;
         int64_t now = grt__nanotime();
         if (ld_acquire(&grt__sched.npidle) == (uint32_t)ld_acquire(&grt__gomaxprocs) &&
-            !ld_relaxed(&grt__sched.gcwaiting) && grt__debug.schedtrace <= 0) {
+            !ld_relaxed(&grt__sched.stopping) && grt__debug.schedtrace <= 0) {
             /* Nothing runs: park until woken, or until the next timer. */
             grt__lock(&grt__sched.lock);
             if (grt__sched.npidle == (uint32_t)grt__gomaxprocs && grt__sched.state == RT_RUNNING) {

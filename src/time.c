@@ -24,7 +24,10 @@
  * thread, and a firing never takes this lock), so a contender waits only
  * for a few instructions.
  */
-#include "runtime.h"
+#include "lock.h"
+#include "misc.h"
+#include "sched.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -67,7 +70,7 @@ static int64_t due(int64_t delay)
 
 static struct grt_timer *timer_alloc(void)
 {
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING) {
+    if (!grt__sched_running()) {
         errno = ESRCH;
         return NULL;
     }
@@ -147,7 +150,7 @@ int grt_timer_reset(grt_timer *t, int64_t delay)
 {
     if (t == NULL)
         return -EINVAL;
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING)
+    if (!grt__sched_running())
         return -ESRCH;
     grt__lock(&t->lock);
     bool was = grt__timer_del(&t->rt);

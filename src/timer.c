@@ -18,6 +18,9 @@
  * owner's state when that matters (a stale firing is possible by design).
  */
 #include "runtime.h"
+#include "misc.h"
+#include "sched.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdlib.h>

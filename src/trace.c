@@ -1,7 +1,9 @@
 /*
  * trace.c - the execution trace (DESIGN.md section 9): GRT_TRACE=path and
  * grt_trace_start/grt_trace_stop write Chrome trace-event JSON, which
- * ui.perfetto.dev and chrome://tracing open.
+ * ui.perfetto.dev and chrome://tracing open.  This file records the
+ * events (trace_event.h) and starts and stops the trace; trace_json.c
+ * writes the file from them.
  *
  * What the file shows, in process "grt" (pid 1):
  *   - a track per P (tid = P id, named "P<id>") with a complete slice ("X")
@@ -29,10 +31,11 @@
  * a writer thread that appends them to an unlinked spill file next to the
  * trace (a write of 256 KiB: the page cache absorbs it), which keeps memory
  * bounded however long the trace runs.  grt_trace_stop, or the end of
- * grt_run, reads the spill back and writes the JSON: the price of the
- * format is paid once, after the traced interval, the way Go's binary
- * trace is converted by `go tool trace` afterwards.  Tick-to-ns mapping is
- * then a single line through the start and the stop of the trace.
+ * grt_run, reads the spill back and writes the JSON (trace_json.c): the
+ * price of the format is paid once, after the traced interval, the way
+ * Go's binary trace is converted by `go tool trace` afterwards.  Tick-to-ns
+ * mapping is then a single line through the start and the stop of the
+ * trace.
  *
  * Stopping needs every P quiet, so grt_trace_stop stops the world (as
  * grt_procs does): then no M but the caller holds a P, and the per-P
@@ -40,71 +43,25 @@
  * every P sees tracing switch on between two runs, never in the middle.
  */
 #include "runtime.h"
+#include "arch.h"
+#include "misc.h"
+#include "p.h"
+#include "runq.h"
+#include "sched.h"
 #include "sema.h"
-#include "sys.h"
+#include "trace.h"
+#include "trace_event.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <x86intrin.h>
-#endif
 
-#define TRACE_BUF_EVENTS 16384
 #define COUNTER_GAP_NS   10000 /* runq counters: at most one sample per 10 us per P */
-#define NOP_TID          1000000
 
 uint32_t grt__trace_on;
-
-enum {
-    EV_RUN_START = 1, /* g starts running on the chunk's P */
-    EV_RUN_END,       /* g stops; arg = end kind << 8 | wait reason */
-    EV_CREATE,        /* g = new goroutine */
-    EV_UNBLOCK,       /* g = goroutine made runnable */
-    EV_SYSCALL_ENTER,
-    EV_SYSCALL_EXIT,
-    EV_STEAL,         /* arg = victim P */
-    EV_RUNQ,          /* g = local queue length */
-    EV_GRUNQ,         /* g = global queue length */
-};
-
-enum { END_BLOCK = 1, END_YIELD, END_PREEMPT, END_EXIT, END_HANDOFF };
-
-/* An event is 16 bytes, a quarter of a cache line: memory traffic is most
- * of what recording costs.  w packs the goroutine id (40 bits: ids are
- * handed out one by one and stay far below 2^40), the type (8 bits) and a
- * 16-bit argument.  The P is the chunk's; events in the no-P chunk carry
- * their track's P in the argument instead (their types have no other). */
-struct trace_ev {
-    int64_t  ts;
-    uint64_t w;
-};
-
-#define EV_G_MASK ((UINT64_C(1) << 40) - 1)
-#define EV_NOP    0xffff /* arg of a no-P event that belongs to no P track */
-
-static inline uint64_t ev_pack(int type, uint64_t g, uint32_t arg)
-{
-    return (g & EV_G_MASK) | (uint64_t)type << 40 | (uint64_t)(arg & 0xffff) << 48;
-}
-
-/* A chunk of events: filled by one owner, then queued whole for the
- * writer thread, which spills it and puts it back on the free list.  The
- * spill file holds, per chunk, its header (n, p) and then n events. */
-struct chunk {
-    struct chunk   *next;
-    uint32_t        n;
-    int32_t         p;   /* owner P, -1 for the no-P chunk */
-    struct trace_ev ev[TRACE_BUF_EVENTS];
-};
-/* The spill writes n and p as one 8-byte header. */
-_Static_assert(offsetof(struct chunk, p) == offsetof(struct chunk, n) + 4, "chunk header");
 
 struct grt__tracebuf {
     struct chunk *cur;
@@ -115,26 +72,19 @@ struct grt__tracebuf {
 };
 
 static struct {
-    pthread_mutex_t       file_lock;   /* fd, first, fmt */
-    int                   fd;
     int                   spill;       /* unlinked file of raw chunks (writer thread) */
     bool                  spill_failed;
-    bool                  first;       /* no event written yet (commas) */
-    bool                  failed;      /* a write failed: the file is cut short */
     int64_t               start;       /* nanotime of grt_trace_start */
-    /* Clock: events carry raw ticks (the TSC where it is invariant: a
-     * third of the cost of clock_gettime, and there are millions of
-     * events); the conversion maps ticks to ns by the line through
-     * (tsc0, start) and the (tsc, ns) pair taken when the trace stops. */
+    /* Clock: events carry raw ticks (the architecture's counter where it
+     * is usable, grt__arch_counter: the TSC costs a third of
+     * clock_gettime, and there are millions of events); the conversion
+     * maps ticks to ns by the line through (tsc0, start) and the
+     * (tick, ns) pair taken when the trace stops. */
     bool                  use_tsc;
     uint64_t              tsc0;
-    double                scale;       /* ns per tick, set at the stop */
     int64_t               counter_gap; /* COUNTER_GAP_NS in ticks */
-    int32_t               maxp;        /* highest P id seen + 1 (track names) */
     pthread_mutex_t       nop_lock;    /* nop buffer */
     struct grt__tracebuf *nop;
-    char                  fmt[65536];  /* formatting buffer, under file_lock */
-    size_t                fmtlen;
     /* Full chunks on their way to the writer thread, and empty ones. */
     pthread_mutex_t       q_lock;
     pthread_cond_t        q_cond;
@@ -143,39 +93,17 @@ static struct {
     pthread_t             writer;
     bool                  writer_running;
 } tr = {
-    .file_lock = PTHREAD_MUTEX_INITIALIZER,
     .nop_lock = PTHREAD_MUTEX_INITIALIZER,
     .q_lock = PTHREAD_MUTEX_INITIALIZER,
     .q_cond = PTHREAD_COND_INITIALIZER,
-    .fd = -1,
     .spill = -1,
-};
-
-static const char *const end_names[] = {
-    [END_BLOCK] = "block", [END_YIELD] = "yield", [END_PREEMPT] = "preempt",
-    [END_EXIT] = "exit", [END_HANDOFF] = "handoff",
 };
 
 static inline int64_t ticks(void)
 {
-#if defined(__x86_64__)
     if (likely(tr.use_tsc))
-        return (int64_t)__rdtsc();
-#endif
+        return grt__arch_counter();
     return grt__nanotime();
-}
-
-static bool tsc_invariant(void)
-{
-#if defined(__x86_64__)
-    unsigned a, b, c, d;
-    if (__get_cpuid_max(0x80000000, NULL) < 0x80000007)
-        return false;
-    __cpuid(0x80000007, a, b, c, d);
-    return (d >> 8) & 1;
-#else
-    return false;
-#endif
 }
 
 /* ns per tick, from the start of the trace to now. */
@@ -190,236 +118,13 @@ static double tick_scale(void)
     return (double)(ns - tr.start) / (double)(t - (int64_t)tr.tsc0);
 }
 
-/* ------------------------------------------------------------------ */
-/* Writing the file (file_lock held)                                   */
-/* ------------------------------------------------------------------ */
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t w = grt__sys_write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        len -= (size_t)w;
-    }
-    return true;
-}
-
-static void out_flush(void)
-{
-    if (!tr.failed && !write_all(tr.fd, tr.fmt, tr.fmtlen))
-        tr.failed = true;
-    tr.fmtlen = 0;
-}
-
-static void out_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out_event(const char *fmt, ...)
-{
-    if (sizeof tr.fmt - tr.fmtlen < 512)
-        out_flush();
-    char *p = tr.fmt + tr.fmtlen;
-    size_t room = sizeof tr.fmt - tr.fmtlen;
-    int n = 0;
-    if (!tr.first)
-        p[n++] = ',';
-    p[n++] = '\n';
-    tr.first = false;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(p + n, room - (size_t)n, fmt, ap);
-    va_end(ap);
-    if (k > 0 && (size_t)k < room - (size_t)n)
-        tr.fmtlen += (size_t)(n + k);
-}
-
-/* Hand-rolled formatting: the writer's cost is nearly all here, and
- * snprintf is several times slower than appending the pieces. */
-static char *app(char *p, const char *s)
-{
-    while (*s)
-        *p++ = *s++;
-    return p;
-}
-
-static char *app_u(char *p, uint64_t v)
-{
-    char t[24];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = t[--n];
-    return p;
-}
-
-/* ns as microseconds with three decimals (trace-event time unit). */
-static char *app_ts(char *p, int64_t ns)
-{
-    if (ns < 0)
-        ns = 0;
-    p = app_u(p, (uint64_t)(ns / 1000));
-    int r = (int)(ns % 1000);
-    *p++ = '.';
-    *p++ = (char)('0' + r / 100);
-    *p++ = (char)('0' + r / 10 % 10);
-    *p++ = (char)('0' + r % 10);
-    return p;
-}
-
-/* Start an event in the format buffer (room for the longest one). */
-static char *ev_begin(void)
-{
-    if (sizeof tr.fmt - tr.fmtlen < 512)
-        out_flush();
-    char *p = tr.fmt + tr.fmtlen;
-    if (!tr.first)
-        *p++ = ',';
-    *p++ = '\n';
-    tr.first = false;
-    return p;
-}
-
-static void ev_end(char *p)
-{
-    tr.fmtlen = (size_t)(p - tr.fmt);
-}
-
-static char *app_head(char *p, const char *name, const char *ph, int tid, int64_t ts)
-{
-    p = app(p, "{\"name\":\"");
-    p = app(p, name);
-    p = app(p, "\",\"ph\":\"");
-    p = app(p, ph);
-    p = app(p, "\",\"pid\":1,\"tid\":");
-    p = app_u(p, (uint64_t)tid);
-    p = app(p, ",\"ts\":");
-    return app_ts(p, ts);
-}
-
-/* The conversion's view of each P track: the run it has open. */
-static struct {
-    uint64_t g;
-    int64_t  start;
-} open_run[GRT_MAX_PROCS];
-
-static void out_run(int tid, uint64_t g, int64_t ts, int64_t dur, uint32_t arg)
-{
-    uint32_t kind = arg >> 8, reason = arg & 0xff;
-    const char *end = kind < sizeof end_names / sizeof *end_names && end_names[kind]
-                          ? end_names[kind] : "?";
-    const char *why = reason < WAIT_NREASONS ? grt__wait_reason_names[reason] : "?";
-    char name[32];
-    name[0] = 'G';
-    *app_u(name + 1, g) = 0;
-    char *p = app_head(ev_begin(), name, "X", tid, ts);
-    p = app(p, ",\"dur\":");
-    p = app_ts(p, dur);
-    p = app(p, ",\"cat\":\"run\",\"args\":{\"g\":");
-    p = app_u(p, g);
-    p = app(p, ",\"end\":\"");
-    p = app(p, end);
-    if (kind == END_BLOCK) {
-        p = app(p, "\",\"reason\":\"");
-        p = app(p, why);
-    }
-    ev_end(app(p, "\"}}"));
-    if (kind == END_BLOCK || kind == END_PREEMPT) {
-        p = app_head(ev_begin(), kind == END_BLOCK ? "block" : "preempt", "i", tid, ts + dur);
-        p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
-        p = app_u(p, g);
-        if (kind == END_BLOCK) {
-            p = app(p, ",\"reason\":\"");
-            p = app(p, why);
-            p = app(p, "\"");
-        }
-        ev_end(app(p, "}}"));
-    }
-}
-
-static void out_chunk(struct chunk *b)
-{
-    double scale = tr.scale;
-    int64_t base = tr.use_tsc ? (int64_t)tr.tsc0 : tr.start;
-    for (uint32_t i = 0; i < b->n; i++) {
-        const struct trace_ev *e = &b->ev[i];
-        int type = (int)(e->w >> 40 & 0xff);
-        uint32_t arg = (uint32_t)(e->w >> 48);
-        uint64_t g = e->w & EV_G_MASK;
-        int pid = b->p;
-        if (pid < 0)
-            pid = arg == EV_NOP ? -1 : (int)arg;
-        if (pid >= GRT_MAX_PROCS)
-            continue; /* a damaged spill: never index past the table */
-        int tid = pid < 0 ? NOP_TID : pid;
-        int64_t ts = (int64_t)((double)(e->ts - base) * scale);
-        if (pid >= tr.maxp)
-            tr.maxp = pid + 1;
-        char *p, name[32];
-        switch (type) {
-        case EV_RUN_START:
-            if (pid >= 0) {
-                open_run[pid].g = g;
-                open_run[pid].start = ts;
-            }
-            break;
-        case EV_RUN_END:
-            if (pid >= 0 && open_run[pid].g == g && g != 0) {
-                out_run(tid, g, open_run[pid].start, ts - open_run[pid].start, arg);
-                open_run[pid].g = 0;
-            }
-            break;
-        case EV_CREATE:
-        case EV_UNBLOCK:
-        case EV_SYSCALL_ENTER:
-        case EV_SYSCALL_EXIT: {
-            static const char *const names[] = {
-                [EV_CREATE] = "create", [EV_UNBLOCK] = "unblock",
-                [EV_SYSCALL_ENTER] = "syscall enter", [EV_SYSCALL_EXIT] = "syscall exit",
-            };
-            p = app_head(ev_begin(), names[type], "i", tid, ts);
-            p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"g\":");
-            p = app_u(p, g);
-            ev_end(app(p, "}}"));
-            break;
-        }
-        case EV_STEAL:
-            p = app_head(ev_begin(), "steal", "i", tid, ts);
-            p = app(p, ",\"s\":\"t\",\"cat\":\"sched\",\"args\":{\"from\":");
-            p = app_u(p, arg);
-            ev_end(app(p, "}}"));
-            break;
-        case EV_RUNQ:
-        case EV_GRUNQ:
-            if (type == EV_RUNQ) {
-                memcpy(name, "runq P", 6);
-                *app_u(name + 6, (uint64_t)(pid < 0 ? 0 : pid)) = 0;
-            } else {
-                memcpy(name, "global runq", 12);
-            }
-            /* Counters belong to the process; tid is ignored there. */
-            p = app_head(ev_begin(), name, "C", 0, ts);
-            p = app(p, ",\"args\":{\"len\":");
-            p = app_u(p, g);
-            ev_end(app(p, "}}"));
-            break;
-        }
-    }
-    b->n = 0;
-}
-
 /* Writer thread only (and trace_close after it has been joined). */
 static void chunk_spill(struct chunk *c)
 {
     if (c->n == 0 || tr.spill_failed)
         return;
-    if (!write_all(tr.spill, &c->n, sizeof c->n + sizeof c->p) ||
-        !write_all(tr.spill, c->ev, (size_t)c->n * sizeof c->ev[0]))
+    if (!grt__trace_write_all(tr.spill, &c->n, sizeof c->n + sizeof c->p) ||
+        !grt__trace_write_all(tr.spill, c->ev, (size_t)c->n * sizeof c->ev[0]))
         tr.spill_failed = true;
 }
 
@@ -675,25 +380,19 @@ static int spill_open(const char *path)
 
 static int trace_open(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+    int rc = grt__trace_json_open(path);
+    if (rc < 0)
+        return rc;
     int spill = spill_open(path);
     if (spill < 0) {
-        close(fd);
+        grt__trace_json_abort();
         return spill;
     }
-    pthread_mutex_lock(&tr.file_lock);
-    tr.fd = fd;
     tr.spill = spill;
     tr.spill_failed = false;
-    tr.first = true;
-    tr.failed = false;
-    tr.maxp = 0;
-    tr.fmtlen = 0;
     /* Calibrate the tick rate for the counter gap (the file's times are
      * mapped by the writer with the whole elapsed interval). */
-    tr.use_tsc = tsc_invariant();
+    tr.use_tsc = grt__arch_counter_usable();
     tr.start = grt__nanotime();
     tr.tsc0 = (uint64_t)ticks();
     tr.counter_gap = COUNTER_GAP_NS;
@@ -703,59 +402,15 @@ static int trace_open(const char *path)
         double nspt = tick_scale();
         tr.counter_gap = nspt > 0 ? (int64_t)(COUNTER_GAP_NS / nspt) : COUNTER_GAP_NS;
     }
-    static const char head[] = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"grt\"},"
-                               "\"traceEvents\":[";
-    memcpy(tr.fmt, head, sizeof head - 1);
-    tr.fmtlen = sizeof head - 1;
-    pthread_mutex_unlock(&tr.file_lock);
     tr.q_stop = false;
     tr.writer_running = pthread_create(&tr.writer, NULL, writer_main, NULL) == 0;
     if (!tr.writer_running) {
-        close(fd);
+        grt__trace_json_abort();
         close(spill);
-        tr.fd = tr.spill = -1;
+        tr.spill = -1;
         return -EAGAIN;
     }
     return 0;
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t r = grt__sys_read(fd, p, len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        p += r;
-        len -= (size_t)r;
-    }
-    return true;
-}
-
-/* The spilled chunks, read back and written as JSON (file_lock held). */
-static void spill_convert(void)
-{
-    tr.scale = tick_scale();
-    if (tr.spill_failed || lseek(tr.spill, 0, SEEK_SET) != 0) {
-        tr.failed = true;
-        return;
-    }
-    struct chunk *c = malloc(sizeof *c);
-    if (c == NULL) {
-        tr.failed = true;
-        return;
-    }
-    memset(open_run, 0, sizeof open_run);
-    while (!tr.failed && read_all(tr.spill, &c->n, sizeof c->n + sizeof c->p)) {
-        if (c->n > TRACE_BUF_EVENTS || !read_all(tr.spill, c->ev, (size_t)c->n * sizeof c->ev[0])) {
-            tr.failed = true;
-            break;
-        }
-        out_chunk(c);
-    }
-    free(c);
 }
 
 /* Hand a buffer's last chunk to the writer (trace_close). */
@@ -815,26 +470,10 @@ static int trace_close(void)
         tr.free = c->next;
         free(c);
     }
-    pthread_mutex_lock(&tr.file_lock);
-    spill_convert();
+    int rc = grt__trace_json_close(tr.spill, !tr.spill_failed,
+                                   tr.use_tsc ? (int64_t)tr.tsc0 : tr.start, tick_scale(), np);
     close(tr.spill);
     tr.spill = -1;
-    out_event("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"grt\"}}");
-    for (int32_t i = 0; i < tr.maxp || i < np; i++)
-        out_event("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"P%d\"}}",
-                  i, i);
-    out_event("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"no P\"}}",
-              NOP_TID);
-    if (sizeof tr.fmt - tr.fmtlen < 8)
-        out_flush();
-    memcpy(tr.fmt + tr.fmtlen, "\n]}\n", 4);
-    tr.fmtlen += 4;
-    out_flush();
-    int rc = tr.failed ? -EIO : 0;
-    if (close(tr.fd) != 0 && rc == 0 && errno != EINTR)
-        rc = -errno;
-    tr.fd = -1;
-    pthread_mutex_unlock(&tr.file_lock);
     return rc;
 }
 

@@ -117,6 +117,8 @@ static inline int test_listen_loopback(char *addr, size_t n)
     socklen_t len = sizeof sin;
     if (getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
         TEST_FAIL("getsockname: %s", strerror(errno));
+    if (sin.sin_family != AF_INET || sin.sin_port == 0)
+        TEST_FAIL("grt_listen bound family %d port %d", sin.sin_family, ntohs(sin.sin_port));
     snprintf(addr, n, "127.0.0.1:%d", ntohs(sin.sin_port));
     return lfd;
 }

@@ -170,14 +170,7 @@ static void client(void *arg)
 static void main_fn(void *arg)
 {
     (void)arg;
-    int lfd = grt_listen("tcp", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    CHECK_EQ(sin.sin_family, AF_INET);
-    CHECK_NE(ntohs(sin.sin_port), 0);
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(sin.sin_port));
+    int lfd = test_listen_loopback(address, sizeof address);
 
     atomic_store(&server_bytes, 0);
     atomic_store(&server_conns_done, 0);

@@ -137,12 +137,7 @@ static void client_talk(void *p)
 static void main_fn(void *arg)
 {
     (void)arg;
-    int lfd = grt_listen("tcp", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(sin.sin_port));
+    int lfd = test_listen_loopback(address, sizeof address);
 
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     CHECK_GE(devnull, 0);

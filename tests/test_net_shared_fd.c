@@ -29,13 +29,7 @@ static char address[64];
 
 static int listen_any(void)
 {
-    int lfd = grt_listen("tcp", "127.0.0.1:0");
-    CHECK_GE(lfd, 0);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(sin.sin_port));
-    return lfd;
+    return test_listen_loopback(address, sizeof address);
 }
 
 static void tcp_pair(int *c, int *s)

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     st = test_subprocess("child", buf, sizeof buf, 60, env2);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         TEST_FAIL("detail child status %#x:\n%s", st, buf);
-    CHECK_STR_CONTAINS(buf, " gcwaiting=false nmidlelocked=");
+    CHECK_STR_CONTAINS(buf, " stopping=false nmidlelocked=");
     CHECK_STR_CONTAINS(buf, "\n  P0: status=");
     CHECK_STR_CONTAINS(buf, "\n  P1: status=");
     CHECK_STR_CONTAINS(buf, "\n  M0: p=");

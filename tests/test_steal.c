@@ -33,8 +33,13 @@ static atomic_ullong sink; /* written by many goroutines: atomic */
 
 static uint64_t spin(uint64_t x, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        /* Opaque to the optimiser: clang otherwise computed the constant
+         * calibration call at compile time, and the calibration said the
+         * spin costs nothing. */
+        __asm__ __volatile__("" : "+r"(x));
+    }
     return x;
 }
 

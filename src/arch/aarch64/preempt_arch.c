@@ -88,6 +88,7 @@
 #include "runtime.h"
 #include "arch.h"
 #include "preempt.h"
+#include "sched.h"
 
 #include <asm/hwcap.h>
 #include <asm/sigcontext.h>
@@ -109,7 +110,6 @@
 _Static_assert(SIGURG == 23, "switch.S sends signal 23");
 _Static_assert(SYS_tgkill == 131, "switch.S calls tgkill as 131");
 
-void grt__async_preempt(void);
 extern const char grt__async_preempt_resume_pc[];
 
 /* The save area, at the bottom of which grt__async_preempt runs (sp and
@@ -155,14 +155,7 @@ static __thread uint32_t     resume_tries;
 
 bool grt__arch_preempt_supported(void)
 {
-#if defined(GRT_TSAN)
-    /* TSan delays signal delivery to its own safe points and hands the
-     * handler a context that is not the one the thread resumes with:
-     * redirecting it would corrupt the goroutine.  Cooperative only. */
-    return false;
-#else
-    return true;
-#endif
+    return true; /* (TSan builds: preempt.c keeps preemption cooperative) */
 }
 
 void grt__arch_preempt_init(void)

@@ -3,7 +3,6 @@
  * preemption: reading the interrupted context and redirecting it into
  * grt__async_preempt (switch.S), and sizing the register save area.
  */
-#include "runtime.h"
 #include "arch.h"
 #include "preempt.h"
 
@@ -15,18 +14,9 @@
 uint64_t grt__xsave_size = 512;
 uint8_t  grt__xsave_ok;
 
-void grt__async_preempt(void);
-
 bool grt__arch_preempt_supported(void)
 {
-#if defined(GRT_TSAN)
-    /* TSan delays signal delivery to its own safe points and hands the
-     * handler a context that is not the one the thread resumes with:
-     * redirecting it would corrupt the goroutine.  Cooperative only. */
-    return false;
-#else
-    return true;
-#endif
+    return true; /* (TSan builds: preempt.c keeps preemption cooperative) */
 }
 
 void grt__arch_preempt_init(void)
