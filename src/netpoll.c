@@ -15,6 +15,7 @@
  */
 #include "runtime.h"
 #include "misc.h"
+#include "race.h"
 #include "netpoll.h"
 #include "sys.h"
 #include "sched.h"
@@ -140,6 +141,7 @@ static int pd_register(grt__polldesc *pd, int fd)
      * data), a hand-off no memory model sees; grt__netpoll_ready acquires
      * gen so that the initialisation above happens before its use there. */
     st_release(&pd->gen, pd->gen + 1);
+    grt__race_release(pd); /* TSan: what the release above means */
     int rc = grt__netpoll_open(fd, pd);
     if (rc == -EPERM) {
         /* epoll cannot watch it (a regular file): always "ready", served
@@ -281,7 +283,10 @@ static void list_append(struct g *gp, struct g **head, struct g **tail, int32_t 
 
 void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g **tail, int32_t *n)
 {
-    (void)ld_acquire(&pd->gen); /* pairs with pd_register (see there) */
+    /* pairs with pd_register (see there); TSan cannot tell that the load
+     * synchronises with the calloc'd pd's first release, so it is told */
+    grt__race_acquire(pd);
+    (void)ld_acquire(&pd->gen);
     struct g *gp;
     if ((mode & GRT_READ) && (gp = pd_unblock(pd, GRT_READ, true)))
         list_append(gp, head, tail, n);
