@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,52 @@ static inline void test_run(int procs, grt_fn fn, void *arg)
     int rc = grt_run(&cfg, fn, arg);
     if (rc != 0)
         TEST_FAIL("grt_run returned %d", rc);
+}
+
+/* A goroutine that ticks every period while the test waits on something
+ * else: ticks that go on prove the P kept running goroutines. */
+typedef struct test_heartbeat {
+    atomic_int  ticks;
+    atomic_bool stop;
+    int64_t     period;
+} test_heartbeat;
+
+static inline void test_heartbeat_fn(void *arg)
+{
+    test_heartbeat *h = arg;
+    while (!atomic_load(&h->stop)) {
+        atomic_fetch_add(&h->ticks, 1);
+        grt_sleep(h->period);
+    }
+}
+
+static inline void test_heartbeat_start(test_heartbeat *h, int64_t period_ns)
+{
+    atomic_store(&h->ticks, 0);
+    atomic_store(&h->stop, false);
+    h->period = period_ns;
+    if (grt_go(test_heartbeat_fn, h) != 0)
+        TEST_FAIL("grt_go(heartbeat)");
+}
+
+/* Stop it and let it leave (it sleeps at most one period). */
+static inline void test_heartbeat_stop(test_heartbeat *h)
+{
+    atomic_store(&h->stop, true);
+    grt_sleep(2 * h->period);
+}
+
+/* A TCP port on 127.0.0.1 that nobody listens on right now. */
+static inline int test_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+        getsockname(s, (struct sockaddr *)&sin, &len) != 0)
+        TEST_FAIL("free port: %s", strerror(errno));
+    close(s);
+    return ntohs(sin.sin_port);
 }
 
 /* A TCP listener on a free loopback port; addr gets "127.0.0.1:PORT". */

@@ -49,17 +49,7 @@ static int kernel_fl(int fd)
 
 /* --- a heartbeat proves the P keeps running goroutines --------------- */
 
-static atomic_int hb_ticks;
-static atomic_bool hb_stop;
-
-static void heartbeat(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&hb_stop)) {
-        atomic_fetch_add(&hb_ticks, 1);
-        grt_sleep(5 * GRT_MILLISECOND);
-    }
-}
+static test_heartbeat hb;
 
 struct delayed {
     int     fd;
@@ -117,7 +107,7 @@ static void sleeper(void *arg)
 
 static void test_sleeps(void)
 {
-    int t0 = atomic_load(&hb_ticks);
+    int t0 = atomic_load(&hb.ticks);
     int64_t start = grt_now();
     grt_waitgroup_add(&wg, 20);
     for (int i = 0; i < 20; i++)
@@ -126,7 +116,7 @@ static void test_sleeps(void)
     int64_t el = grt_now() - start;
     CHECK_GE(el, 190 * GRT_MILLISECOND);
     CHECK_LT(el, 2 * GRT_SECOND); /* 20 x 200 ms would be 4 s on one thread */
-    CHECK_GE(atomic_load(&hb_ticks) - t0, 5);
+    CHECK_GE(atomic_load(&hb.ticks) - t0, 5);
     CHECK_EQ(nanosleep(&(struct timespec){0, 1000000000}, NULL), -1);
     CHECK_EQ(errno_now(), EINVAL);
     CHECK_EQ(clock_nanosleep(CLOCK_MONOTONIC, 0, &(struct timespec){0, -1}, NULL), EINVAL);
@@ -141,11 +131,11 @@ static void test_short_read_and_nonblock(void)
     char buf[100];
     /* short read: 1 byte arrives after 30 ms, read(100) returns 1 */
     later(sv[1], 30, 0);
-    int t0 = atomic_load(&hb_ticks);
+    int t0 = atomic_load(&hb.ticks);
     errno_put(777);
     CHECK_EQ(read(sv[0], buf, sizeof buf), 1);
     CHECK_EQ(errno_now(), 777);
-    CHECK_GE(atomic_load(&hb_ticks) - t0, 1);
+    CHECK_GE(atomic_load(&hb.ticks) - t0, 1);
     /* the runtime's O_NONBLOCK is invisible; the program's is kept */
     CHECK((kernel_fl(sv[0]) & O_NONBLOCK) != 0);
     CHECK_EQ(fcntl(sv[0], F_GETFL) & O_NONBLOCK, 0);
@@ -241,13 +231,9 @@ static void test_timeouts_and_errors(void)
     CHECK_EQ(errno_now(), EPIPE);
     close(sv[1]);
     /* ECONNREFUSED on a port nobody listens on */
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                              .sin_port = htons((uint16_t)test_free_port())};
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CHECK_EQ(bind(s, (struct sockaddr *)&sin, sizeof sin), 0);
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(s, (struct sockaddr *)&sin, &len), 0);
-    close(s);
-    s = socket(AF_INET, SOCK_STREAM, 0);
     CHECK_EQ(connect(s, (struct sockaddr *)&sin, sizeof sin), -1);
     CHECK_EQ(errno_now(), ECONNREFUSED);
     close(s);
@@ -309,10 +295,10 @@ static void test_close_while_blocked_and_reuse(void)
     /* a descriptor the hook never saw created */
     int p[2];
     CHECK_EQ(syscall(SYS_pipe2, p, 0), 0);
-    int t0 = atomic_load(&hb_ticks);
+    int t0 = atomic_load(&hb.ticks);
     later(p[1], 40, 0);
     CHECK_EQ(read(p[0], &c, 1), 1);
-    CHECK_GE(atomic_load(&hb_ticks) - t0, 2);
+    CHECK_GE(atomic_load(&hb.ticks) - t0, 2);
     close(p[0]);
     close(p[1]);
 }
@@ -379,12 +365,12 @@ static void test_poll_waits(void)
     /* readiness arriving later; negative timeout is "for ever" */
     struct pollfd f = {p[0], POLLIN, 0};
     later(p[1], 40, 0);
-    int t0 = atomic_load(&hb_ticks);
+    int t0 = atomic_load(&hb.ticks);
     errno_put(31);
     CHECK_EQ(poll(&f, 1, -7), 1);
     CHECK_EQ(errno_now(), 31);
     CHECK_EQ(f.revents, POLLIN);
-    CHECK_GE(atomic_load(&hb_ticks) - t0, 2);
+    CHECK_GE(atomic_load(&hb.ticks) - t0, 2);
     char c;
     CHECK_EQ(read(p[0], &c, 1), 1);
     /* the timeout */
@@ -437,10 +423,10 @@ static void test_poll_waits(void)
     CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), 0);
     CHECK_EQ(epoll_wait(ep, out, 4, 50), 0);
     later(p[1], 30, 0);
-    t0 = atomic_load(&hb_ticks);
+    t0 = atomic_load(&hb.ticks);
     CHECK_EQ(epoll_wait(ep, out, 4, -1), 1);
     CHECK_EQ(out[0].data.u32, 7);
-    CHECK_GE(atomic_load(&hb_ticks) - t0, 2);
+    CHECK_GE(atomic_load(&hb.ticks) - t0, 2);
     close(ep);
     close(p[0]);
     close(p[1]);
@@ -528,7 +514,7 @@ static void test_errno_migration(void)
 static void main_fn(void *arg)
 {
     int procs = (int)(intptr_t)arg;
-    grt_go(heartbeat, NULL);
+    test_heartbeat_start(&hb, 5 * GRT_MILLISECOND);
     if (procs == 1) {
         test_sleeps();
         test_short_read_and_nonblock();
@@ -541,20 +527,19 @@ static void main_fn(void *arg)
     } else {
         test_errno_migration();
     }
-    atomic_store(&hb_stop, true);
-    grt_sleep(10 * GRT_MILLISECOND);
+    test_heartbeat_stop(&hb);
 }
 
 static void off_main(void *arg)
 {
     (void)arg;
     /* GRT_HOOK=0: a sleep blocks the thread, the heartbeat stops */
-    grt_go(heartbeat, NULL);
+    test_heartbeat_start(&hb, 5 * GRT_MILLISECOND);
     grt_sleep(10 * GRT_MILLISECOND);
-    int t0 = atomic_load(&hb_ticks);
+    int t0 = atomic_load(&hb.ticks);
     usleep(100000);
-    CHECK_LE(atomic_load(&hb_ticks) - t0, 1);
-    atomic_store(&hb_stop, true);
+    CHECK_LE(atomic_load(&hb.ticks) - t0, 1);
+    test_heartbeat_stop(&hb);
 }
 
 int main(int argc, char **argv)
@@ -583,7 +568,6 @@ int main(int argc, char **argv)
     close(sv[1]);
 
     test_run(1, (grt_fn)main_fn, (void *)(intptr_t)1);
-    atomic_store(&hb_stop, false);
 #ifdef GRT_TSAN
     /* Under TSan the hooked calls run inside TSan's own interceptors, and a
      * goroutine that parks in one and resumes on another thread trips the

@@ -80,13 +80,7 @@ static void server_start(void)
     int rc = run_initdb();
     if (rc != 0)
         TEST_FAIL("initdb failed: %d", rc);
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CHECK_EQ(bind(s, (struct sockaddr *)&sin, sizeof sin), 0);
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(s, (struct sockaddr *)&sin, &len), 0);
-    close(s);
-    port = ntohs(sin.sin_port);
+    port = test_free_port();
     postmaster = fork();
     CHECK_GE(postmaster, 0);
     if (postmaster == 0) {
@@ -127,18 +121,9 @@ static void server_stop(void)
     CHECK_EQ(system(cmd), 0);
 }
 
-static atomic_int ticks, done;
-static atomic_bool stop;
+static atomic_int done;
+static test_heartbeat hb;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
-
-static void heartbeat(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop)) {
-        atomic_fetch_add(&ticks, 1);
-        grt_sleep(10 * 1000000);
-    }
-}
 
 static void sleeper(void *arg)
 {
@@ -167,15 +152,14 @@ static int64_t elapsed;
 static void main_fn(void *arg)
 {
     (void)arg;
-    grt_go(heartbeat, NULL);
+    test_heartbeat_start(&hb, 10 * 1000000);
     int64_t t0 = grt_now();
     grt_waitgroup_add(&wg, 10);
     for (int i = 0; i < 10; i++)
         grt_go(sleeper, (void *)(intptr_t)i);
     grt_waitgroup_wait(&wg);
     elapsed = grt_now() - t0;
-    atomic_store(&stop, true);
-    grt_sleep(20 * 1000000);
+    test_heartbeat_stop(&hb);
 }
 
 int main(void)
@@ -185,11 +169,11 @@ int main(void)
     test_run(1, main_fn, NULL);
     server_stop();
     printf("10 pg_sleep(0.5) on procs=1: %.3f s, heartbeat ticks %d\n", (double)elapsed / 1e9,
-           atomic_load(&ticks));
+           atomic_load(&hb.ticks));
     CHECK_EQ(atomic_load(&done), 10);
     CHECK_GE(elapsed, 450 * 1000000LL);
     CHECK_LT(elapsed, 4 * 1000000000LL); /* one at a time: 5 s and more */
-    CHECK_GE(atomic_load(&ticks), 10);
+    CHECK_GE(atomic_load(&hb.ticks), 10);
     puts("ok");
     return 0;
 }

@@ -7,18 +7,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-static atomic_int ticks;
-static atomic_bool stop;
+static test_heartbeat hb;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
-
-static void heartbeat(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop)) {
-        atomic_fetch_add(&ticks, 1);
-        grt_sleep(5 * 1000000);
-    }
-}
 
 static void sleeper(void *arg)
 {
@@ -44,14 +34,14 @@ static void writer(void *arg)
 static void child_main(void *arg)
 {
     (void)arg;
-    grt_go(heartbeat, NULL);
+    test_heartbeat_start(&hb, 5 * 1000000);
     int64_t t0 = grt_now();
     grt_waitgroup_add(&wg, 10);
     for (int i = 0; i < 10; i++)
         grt_go(sleeper, NULL);
     grt_waitgroup_wait(&wg);
     CHECK_LT(grt_now() - t0, 1500 * 1000000LL); /* 10 x 200 ms would be 2 s */
-    CHECK_GE(atomic_load(&ticks), 5);
+    CHECK_GE(atomic_load(&hb.ticks), 5);
     int sv[2];
     CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     grt_waitgroup_add(&wg, 1);
@@ -60,8 +50,7 @@ static void child_main(void *arg)
     grt_waitgroup_wait(&wg);
     close(sv[0]);
     close(sv[1]);
-    atomic_store(&stop, true);
-    grt_sleep(10 * 1000000);
+    test_heartbeat_stop(&hb);
 }
 
 int main(int argc, char **argv)

@@ -23,22 +23,11 @@ int main(void)
 static pid_t server;
 static int   port;
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CHECK_EQ(bind(s, (struct sockaddr *)&sin, sizeof sin), 0);
-    socklen_t len = sizeof sin;
-    CHECK_EQ(getsockname(s, (struct sockaddr *)&sin, &len), 0);
-    close(s);
-    return ntohs(sin.sin_port);
-}
-
 static void server_start(void)
 {
     if (access("/usr/bin/redis-server", X_OK) != 0 && system("command -v redis-server >/dev/null") != 0)
         TEST_SKIP("redis-server is not installed (scripts/deps.sh test installs it)");
-    port = free_port();
+    port = test_free_port();
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
     server = fork();
@@ -72,18 +61,9 @@ static void server_stop(void)
     waitpid(server, &st, 0);
 }
 
-static atomic_int ticks, blpops_done;
-static atomic_bool stop;
+static atomic_int blpops_done;
+static test_heartbeat hb;
 static grt_waitgroup wg = GRT_WAITGROUP_INIT;
-
-static void heartbeat(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop)) {
-        atomic_fetch_add(&ticks, 1);
-        grt_sleep(10 * 1000000);
-    }
-}
 
 static void blpoper(void *arg)
 {
@@ -112,15 +92,14 @@ static int64_t elapsed;
 static void main_fn(void *arg)
 {
     (void)arg;
-    grt_go(heartbeat, NULL);
+    test_heartbeat_start(&hb, 10 * 1000000);
     int64_t t0 = grt_now();
     grt_waitgroup_add(&wg, 20);
     for (int i = 0; i < 20; i++)
         grt_go(blpoper, (void *)(intptr_t)i);
     grt_waitgroup_wait(&wg);
     elapsed = grt_now() - t0;
-    atomic_store(&stop, true);
-    grt_sleep(20 * 1000000);
+    test_heartbeat_stop(&hb);
 }
 
 int main(void)
@@ -130,11 +109,11 @@ int main(void)
     test_run(1, main_fn, NULL);
     server_stop();
     printf("20 BLPOP 0.5 s on procs=1: %.3f s, heartbeat ticks %d\n", (double)elapsed / 1e9,
-           atomic_load(&ticks));
+           atomic_load(&hb.ticks));
     CHECK_EQ(atomic_load(&blpops_done), 20);
     CHECK_GE(elapsed, 450 * 1000000LL);
     CHECK_LT(elapsed, 5 * 1000000000LL); /* one thread, one at a time: 10 s */
-    CHECK_GE(atomic_load(&ticks), 10);
+    CHECK_GE(atomic_load(&hb.ticks), 10);
     puts("ok");
     return 0;
 }

@@ -83,30 +83,27 @@ static void watch_end(int ep)
     REAL(close)(ep);
 }
 
-/* poll on a goroutine; sigmask for the zero-timeout looks (ppoll). */
-static int poll_g(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset_t *mask)
+/* Nothing to watch: a pure sleep ("for ever" still has a timer). */
+static int sleep_until(int64_t deadline, int saved)
 {
-    int saved = hook_errno_get();
-    struct timespec zero = {0, 0};
-    int r = REAL(ppoll)(fds, n, &zero, mask);
-    if (r != 0 || timeout_ns == 0)
-        return r;
-    int64_t deadline = deadline_after(timeout_ns);
-    if (n == 0) { /* a pure sleep; "for ever" still has a timer */
-        grt_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
-        hook_errno_set(saved);
-        return 0;
-    }
-    int ep = watch_set(fds, n);
-    if (ep < 0)
-        return hook_fail(hook_errno_get());
+    grt_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
+    hook_errno_set(saved);
+    return 0;
+}
+
+/* Park on the watch ep until look (libc's zero-timeout call) answers
+ * something other than 0, or the deadline passes; then end the watch.
+ * look's answer, with errno as look left it on failure, else saved. */
+static int watch_until(int ep, int64_t deadline, int (*look)(void *ctx), void *ctx, int saved)
+{
+    int r;
     for (;;) {
         int e = park_on(ep, deadline);
         if (e != 0 && e != ETIMEDOUT) {
             watch_end(ep);
             return hook_fail(e);
         }
-        r = REAL(ppoll)(fds, n, &zero, mask);
+        r = look(ctx);
         if (r != 0 || e == ETIMEDOUT)
             break;
     }
@@ -116,6 +113,35 @@ static int poll_g(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset
         return hook_fail(e);
     hook_errno_set(saved);
     return r;
+}
+
+struct poll_look {
+    struct pollfd  *fds;
+    nfds_t          n;
+    const sigset_t *mask;
+};
+
+static int poll_look(void *ctx)
+{
+    struct poll_look *l = ctx;
+    return REAL(ppoll)(l->fds, l->n, &(struct timespec){0, 0}, l->mask);
+}
+
+/* poll on a goroutine; sigmask for the zero-timeout looks (ppoll). */
+static int poll_g(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset_t *mask)
+{
+    int saved = hook_errno_get();
+    struct poll_look l = {fds, n, mask};
+    int r = poll_look(&l);
+    if (r != 0 || timeout_ns == 0)
+        return r;
+    int64_t deadline = deadline_after(timeout_ns);
+    if (n == 0)
+        return sleep_until(deadline, saved);
+    int ep = watch_set(fds, n);
+    if (ep < 0)
+        return hook_fail(hook_errno_get());
+    return watch_until(ep, deadline, poll_look, &l, saved);
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -169,60 +195,54 @@ static struct pollfd *sets_to_poll(int nfds, fd_set *r, fd_set *w, fd_set *x, nf
     return p;
 }
 
+struct select_look {
+    int             nfds;
+    fd_set         *r, *w, *x;    /* the caller's sets, written by each look */
+    fd_set          r0, w0, x0;   /* what the caller asked */
+    const sigset_t *mask;
+};
+
+static int select_look(void *ctx)
+{
+    struct select_look *l = ctx;
+    if (l->r)
+        *l->r = l->r0;
+    if (l->w)
+        *l->w = l->w0;
+    if (l->x)
+        *l->x = l->x0;
+    return REAL(pselect)(l->nfds, l->r, l->w, l->x, &(struct timespec){0, 0}, l->mask);
+}
+
 static int select_g(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_ns,
                     const sigset_t *mask)
 {
     if (nfds < 0 || nfds > FD_SETSIZE)
         return REAL(pselect)(nfds, r, w, x, &(struct timespec){0, 0}, mask); /* its EINVAL */
     int saved = hook_errno_get();
-    fd_set r0, w0, x0;
+    struct select_look l = {.nfds = nfds, .r = r, .w = w, .x = x, .mask = mask};
     if (r)
-        r0 = *r;
+        l.r0 = *r;
     if (w)
-        w0 = *w;
+        l.w0 = *w;
     if (x)
-        x0 = *x;
-    struct timespec zero = {0, 0};
-    int k = REAL(pselect)(nfds, r, w, x, &zero, mask);
+        l.x0 = *x;
+    int k = select_look(&l);
     if (k != 0 || timeout_ns == 0)
         return k;
     int64_t deadline = deadline_after(timeout_ns);
     nfds_t n;
-    struct pollfd *p = sets_to_poll(nfds, r ? &r0 : NULL, w ? &w0 : NULL, x ? &x0 : NULL, &n);
+    struct pollfd *p = sets_to_poll(nfds, r ? &l.r0 : NULL, w ? &l.w0 : NULL, x ? &l.x0 : NULL, &n);
     if (p == NULL)
         return hook_fail(ENOMEM);
-    if (n == 0) {
-        free(p);
-        grt_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
-        hook_errno_set(saved);
-        return 0;
-    }
-    int ep = watch_set(p, n);
-    free(p);
-    if (ep < 0)
-        return hook_fail(hook_errno_get());
-    for (;;) {
-        int e = park_on(ep, deadline);
-        if (e != 0 && e != ETIMEDOUT) {
-            watch_end(ep);
-            return hook_fail(e);
-        }
-        if (r)
-            *r = r0;
-        if (w)
-            *w = w0;
-        if (x)
-            *x = x0;
-        k = REAL(pselect)(nfds, r, w, x, &zero, mask);
-        if (k != 0 || e == ETIMEDOUT)
-            break;
-    }
+    int ep = n > 0 ? watch_set(p, n) : -1;
     int e = hook_errno_get();
-    watch_end(ep);
-    if (k < 0)
+    free(p);
+    if (n == 0)
+        return sleep_until(deadline, saved);
+    if (ep < 0)
         return hook_fail(e);
-    hook_errno_set(saved);
-    return k;
+    return watch_until(ep, deadline, select_look, &l, saved);
 }
 
 int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
