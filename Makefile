@@ -10,6 +10,8 @@
 # scripts/deps.sh, which names them first): `make build` never does.
 #   deps       cmake gcc make pkg-config python3, gcc's sanitizer runtimes
 #   deps-test  the same and clang-14 (the clang pass)
+#   fuzz       (scripts/deps.sh fuzz, for make fuzz/test-fuzz) clang-14,
+#              libclang-rt-14-dev (libFuzzer), llvm-14 (llvm-symbolizer)
 #   bench      bench/run.sh installs what it needs itself (golang-go, wrk, ...)
 
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
@@ -17,7 +19,8 @@ PREFIX ?= /usr/local
 CTEST  := ctest --output-on-failure -j$(JOBS)
 
 .PHONY: all deps deps-test build demo test test-normal test-clang test-small test-asan \
-        test-tsan test-install test-sections test-subproject bench install clean
+        test-tsan test-install test-sections test-subproject bench install clean \
+        fuzz fuzz-build test-fuzz soak test-soak
 
 all: build
 
@@ -40,7 +43,8 @@ demo: deps
 # Each pass is its own build directory; each test program runs in its own
 # process under CTest with a timeout.
 test: test-normal test-clang test-small test-asan test-tsan test-install test-sections \
-      test-subproject
+      test-subproject \
+      test-fuzz test-soak
 	@echo "grt: all test passes succeeded"
 
 test-normal: deps-test
@@ -98,5 +102,36 @@ bench:
 install: build
 	cmake --install build --prefix $(PREFIX)
 
+# libFuzzer target (tests/fuzz/fuzz_api.c): clang, ASan+UBSan, coverage in
+# the runtime too.  `make fuzz` explores for FUZZ_SECONDS, keeping new
+# inputs in build-fuzz/corpus; `make test` runs it for 60 s from the seed
+# corpus.  A crash, leak or timeout fails the target and names the
+# reproducer (run it again with: build-fuzz/tests/fuzz/fuzz_api FILE).
+FUZZ_SECONDS ?= 600
+build-fuzz/CMakeCache.txt:
+	scripts/deps.sh fuzz
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRT_SANITIZE=address -DGRT_FUZZ=ON \
+	      -DGRT_WERROR=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_ASM_COMPILER=clang-14 \
+	      -DGRT_BUILD_TESTS=OFF -DGRT_BUILD_BENCH=OFF -DGRT_BUILD_EXAMPLES=OFF
+fuzz-build: build-fuzz/CMakeCache.txt
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_api
+fuzz: fuzz-build
+	mkdir -p build-fuzz/corpus
+	scripts/run-fuzz.sh $(FUZZ_SECONDS) build-fuzz/corpus tests/fuzz/corpus
+test-fuzz: fuzz-build
+	rm -rf build-fuzz/test-corpus && mkdir -p build-fuzz/test-corpus
+	scripts/run-fuzz.sh 60 build-fuzz/test-corpus tests/fuzz/corpus
+
+# The soak (tests/soak/soak.c): `make soak` runs it for SOAK_SECONDS in the
+# normal build; `make test` runs 60 s of it under TSan.
+SOAK_SECONDS ?= 600
+soak: build
+	./build/tests/soak/soak $(SOAK_SECONDS)
+test-soak: deps-test
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRT_SANITIZE=thread -DGRT_WERROR=ON \
+	      -DGRT_BUILD_BENCH=OFF -DGRT_BUILD_EXAMPLES=OFF
+	cmake --build build-tsan -j$(JOBS) --target soak
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/soak/soak 60
+
 clean:
-	rm -rf build build-clang build-small build-asan build-tsan build-sections build-bench
+	rm -rf build build-clang build-small build-asan build-tsan build-sections build-bench build-fuzz

@@ -101,10 +101,19 @@ typedef struct grt_attr {
 } grt_attr;
 
 /*
- * go fn(arg).  Returns 0, -EINVAL (fn NULL), -ENOMEM/-EAGAIN (no memory or
- * address space for its stack; the program keeps running), or -ESRCH when
- * the runtime is not running.  Callable from any thread while the runtime
- * runs, including threads grt did not create.
+ * go fn(arg).  Returns 0, -EINVAL (fn NULL, or a grt_attr stack_size over
+ * 1 GiB), -ENOMEM/-EAGAIN (no memory or address space for its stack; the
+ * program keeps running), or -ESRCH when the runtime is not running
+ * (checked before the attributes).  Callable from any thread while the
+ * runtime runs, including threads grt did not create, and from a goroutine
+ * inside grt_syscall_enter/exit (it spawns as from the goroutine).
+ *
+ * Deadlock detection ("all goroutines are asleep") is off for the rest of a
+ * run once a thread grt did not create has called anything that can make a
+ * goroutine runnable: grt_go, grt_chan_trysend/tryrecv/close, grt_select,
+ * grt_timer_*, the mutex and rwmutex unlocks (and grt_mutex_trylock),
+ * grt_cond_signal/broadcast, grt_waitgroup_add/done.  That thread may do
+ * it again at any time, as a cgo callback may in Go.
  */
 GRT_EXTERN int grt_go(grt_fn fn, void *arg);
 GRT_EXTERN int grt_go_attr(grt_fn fn, void *arg, const grt_attr *attr);
@@ -138,8 +147,12 @@ GRT_EXTERN int grt_lock_thread(void);
 GRT_EXTERN int grt_unlock_thread(void);
 
 /* Bracket a call that may block the thread (file I/O, DNS, a foreign lock):
- * the P is released to other goroutines while the call runs.  Nothing may
- * park between enter and exit.  No-ops outside a goroutine. */
+ * the P is released to other goroutines while the call runs.  Brackets
+ * nest (an enter inside one only counts; the outermost exit ends it).
+ * Nothing may park between enter and exit: a call that would park there
+ * is a fatal error, as is an exit with no matching enter; grt_yield there
+ * yields the thread, grt_go spawns normally, unlocks never park.  Both are
+ * no-ops outside a goroutine. */
 GRT_EXTERN void grt_syscall_enter(void);
 GRT_EXTERN void grt_syscall_exit(void);
 
@@ -152,14 +165,27 @@ GRT_EXTERN void grt_syscall_exit(void);
 GRT_EXTERN int64_t grt_now(void); /* CLOCK_MONOTONIC in ns (available now) */
 
 /* time.Sleep.  ns <= 0 returns at once after a yield.  On a non-goroutine
- * thread it sleeps the thread.  Returns 0. */
+ * thread it sleeps the thread.  Returns 0.
+ *
+ * Times saturate here and in every call below that adds a duration to the
+ * clock: a time past INT64_MAX is never, not a wrap into the past
+ * (grt_sleep(INT64_MAX) sleeps for ever, a ticker whose period is
+ * INT64_MAX ticks once). */
 GRT_EXTERN int grt_sleep(int64_t ns);
 
 typedef struct grt_timer grt_timer;
 struct grt_chan;
+/* new/func: NULL and errno EINVAL (period < 0, fn NULL), ESRCH (runtime not
+ * running) or ENOMEM.  stop/reset: -EINVAL for NULL or a freed timer; reset
+ * -ESRCH when the runtime is not running.  A timer that outlives its run
+ * can still be stopped (0), reset in the next run, and freed.  free(NULL)
+ * does nothing; free takes turns with stop and reset on other threads, and
+ * one of those that comes after it returns -EINVAL (a freed record is kept
+ * for a later timer, never unmapped); freeing twice is harmless until a new
+ * timer reuses the record. */
 GRT_EXTERN grt_timer       *grt_timer_new(int64_t delay, int64_t period);  /* NewTimer / NewTicker */
 GRT_EXTERN grt_timer       *grt_timer_func(int64_t delay, grt_fn fn, void *arg); /* AfterFunc */
-GRT_EXTERN struct grt_chan *grt_timer_chan(grt_timer *t); /* cap 1, element int64_t fire time */
+GRT_EXTERN struct grt_chan *grt_timer_chan(grt_timer *t); /* cap 1, element int64_t fire time; NULL once freed */
 GRT_EXTERN int              grt_timer_stop(grt_timer *t); /* 1 if this stopped it before it fired */
 GRT_EXTERN int              grt_timer_reset(grt_timer *t, int64_t delay); /* 1 if it was active */
 GRT_EXTERN void             grt_timer_free(grt_timer *t); /* stops it; its channel is released */
@@ -208,6 +234,14 @@ GRT_EXTERN int grt_select(grt_case *cases, size_t n, int64_t deadline);
 /* Synchronisation: zero-filled memory is a valid initial state.       */
 /* The fields are private; the layout is public so they can be         */
 /* embedded and statically initialised.                                */
+/*                                                                     */
+/* NULL is -EINVAL everywhere.  Calls that may park return -EPERM       */
+/* outside a goroutine (always, not only when they would wait); the    */
+/* others work from any thread.  When grt_run returns, every object a   */
+/* goroutine was parked on (or running a grt_once_do fn in) is reset   */
+/* to zero, so it works in the next run as if fresh; a lock held with  */
+/* nobody waiting for it stays held.  A WaitGroup reused (Add) before  */
+/* a previous Wait returned is a fatal error, as Go's panic.           */
 /* ------------------------------------------------------------------ */
 
 typedef struct grt_mutex {
@@ -326,7 +360,10 @@ GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when n
  * runtime.Stack(buf, true) does) and writes to fd after the world runs
  * again, so fd may be a pipe that another goroutine reads.  Returns 0,
  * -EBADF for fd < 0, -ESRCH when the runtime is not running, or the
- * negative errno of a failed write (-EBADF for a closed fd).  SIGQUIT
+ * negative errno of a failed write (-EBADF for a closed fd).  From a
+ * thread grt did not create, a goroutine takes the dump for it with the
+ * world stopped while the thread waits (-ESRCH if the runtime stops
+ * first); that goroutine shows in the dump as its caller.  SIGQUIT
  * prints the same to stderr and exits with status 2, unless the program
  * has a SIGQUIT handler of its own.  Frames of code built without frame
  * pointers end a trace early.

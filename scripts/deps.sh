@@ -6,6 +6,7 @@
 #          and client libraries libgrt_hook is tested with: redis-server,
 #          postgresql, libhiredis-dev, libpq-dev, libcurl4-openssl-dev
 #   bench  the same and golang-go wrk gnuplot-nox
+#   fuzz   the same and clang-14, libclang-rt-14-dev, llvm-14 (make fuzz, test-fuzz)
 set -euo pipefail
 want=(cmake:cmake gcc:gcc make:make python3:python3 pkg-config:pkg-config)
 if [ "${1:-build}" = test ]; then
@@ -33,6 +34,16 @@ if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=thread -o /dev/null 
 fi
 if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=address,undefined -o /dev/null - 2>/dev/null; then
   missing+=(libasan8 libubsan1)
+fi
+# The libFuzzer build (make fuzz / test-fuzz): clang with its sanitizer and
+# libFuzzer runtimes, and llvm-symbolizer for readable reports.
+if [ "${1:-build}" = fuzz ]; then
+  command -v clang-14 >/dev/null 2>&1 || missing+=(clang-14)
+  if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
+       clang-14 -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+    missing+=(libclang-rt-14-dev)
+  fi
+  command -v llvm-symbolizer-14 >/dev/null 2>&1 || missing+=(llvm-14)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "grt: installing missing packages: ${missing[*]}"

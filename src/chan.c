@@ -371,6 +371,7 @@ int grt_chan_trysend(grt_chan *c, const void *elem)
 {
     if (c == NULL || (elem == NULL && c->elemsize != 0))
         return -EINVAL;
+    grt__foreign_note();
     return chan_send(c, elem, NULL);
 }
 
@@ -446,6 +447,7 @@ int grt_chan_tryrecv(grt_chan *c, void *elem)
 {
     if (c == NULL)
         return -EINVAL;
+    grt__foreign_note();
     return chan_recv(c, elem, NULL);
 }
 
@@ -457,6 +459,7 @@ int grt_chan_close(grt_chan *c)
 {
     if (c == NULL)
         return -EINVAL;
+    grt__foreign_note();
     grt__lock(&c->lock);
     if (c->closed) {
         grt__unlock(&c->lock);

@@ -361,33 +361,91 @@ static int write_out(int fd, const char *buf, size_t n)
     return rc;
 }
 
-/* grt_dump from a goroutine: the world is stopped while the goroutines
- * are read, so none of them runs, exits or gives its stack back under the
- * walk (Go's runtime.Stack(buf, true) does the same).  The dump goes to an
- * in-memory file first and to fd only once the world runs again: fd may be
- * a pipe that one of the stopped goroutines reads.  A thread that is not a
- * goroutine cannot stop the world (it cannot wait on worldsema); it gets
- * the dump read on the fly, as the SIGQUIT handler does. */
+/* Read every goroutine into mem with the world stopped, so that none of
+ * them runs, exits (freeing its name) or gives its stack back under the
+ * walk (Go's runtime.Stack(buf, true) does the same).  From a goroutine. */
+static void dump_stopped(int mem)
+{
+    grt__semacquire(&grt__sched.worldsema, false, WAIT_SEMACQUIRE);
+    grt__stop_the_world();
+    grt__dump_goroutines(mem);
+    grt__start_the_world();
+    grt__semrelease(&grt__sched.worldsema, false);
+}
+
+/* A thread that is not a goroutine cannot stop the world (it cannot wait
+ * on worldsema), and reading the goroutines on the fly, as the SIGQUIT
+ * handler must, could read a name or a stack freed meanwhile.  So it asks
+ * a goroutine to take the dump and waits for it on a note; the request is
+ * shared until both sides are done with it (the caller gives up if the
+ * runtime stops first). */
+struct dump_req {
+    grt__note done;
+    int       mem;  /* the goroutine's own descriptor of the caller's memfd */
+    uint32_t  refs; /* atomic */
+};
+
+static void dump_req_put(struct dump_req *r)
+{
+    if (xadd_acqrel(&r->refs, -1) == 0) /* acq_rel: the last side frees */
+        free(r);
+}
+
+static void dump_for_foreign(void *arg)
+{
+    struct dump_req *r = arg;
+    dump_stopped(r->mem);
+    close(r->mem); /* before the wake-up: the caller returns with no descriptor left */
+    grt__note_wakeup(&r->done);
+    dump_req_put(r);
+}
+
+static int dump_foreign(int mem)
+{
+    struct dump_req *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return -ENOMEM;
+    r->mem = dup(mem);
+    if (r->mem < 0) {
+        int e = -errno;
+        free(r);
+        return e;
+    }
+    r->refs = 2;
+    int rc = grt__newproc_quiet(dump_for_foreign, r);
+    if (rc != 0) {
+        close(r->mem);
+        free(r);
+        return rc;
+    }
+    while (!grt__note_tsleep(&r->done, 10 * 1000000)) {
+        if (ld_acquire(&grt__sched.state) != RT_RUNNING) {
+            rc = -ESRCH; /* abandoned with the rest: it may never run */
+            break;
+        }
+    }
+    dump_req_put(r);
+    return rc;
+}
+
+/* grt_dump: the dump goes to an in-memory file first and to fd only once
+ * the world runs again: fd may be a pipe that one of the stopped
+ * goroutines reads. */
 int grt_dump(int fd)
 {
     if (fd < 0)
         return -EBADF;
     if (ld_acquire(&grt__sched.state) != RT_RUNNING)
         return -ESRCH;
-    if (grt__curg() == NULL) {
-        grt__dump_goroutines(fd);
-        return 0;
-    }
     int mem = memfd_create("grt-dump", MFD_CLOEXEC);
     if (mem < 0)
         return -errno;
-    grt__semacquire(&grt__sched.worldsema, false, WAIT_SEMACQUIRE);
-    grt__stop_the_world();
-    grt__dump_goroutines(mem);
-    grt__start_the_world();
-    grt__semrelease(&grt__sched.worldsema, false);
     int rc = 0;
-    off_t len = lseek(mem, 0, SEEK_CUR);
+    if (grt__curg() != NULL)
+        dump_stopped(mem);
+    else
+        rc = dump_foreign(mem);
+    off_t len = rc == 0 ? lseek(mem, 0, SEEK_END) : 0;
     if (len > 0) {
         char *text = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, mem, 0);
         if (text == MAP_FAILED) {

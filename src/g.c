@@ -10,6 +10,8 @@
  */
 #include "runtime.h"
 #include "g.h"
+#include "stack.h"
+#include "sync.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,26 @@ void grt__allg_each_nolock(void (*fn)(struct g *gp, void *arg), void *arg)
         for (uint32_t i = 0; i < n; i++)
             fn(&c->gs[i], arg);
     }
+}
+
+/* The chain lives on the goroutine's stack, which ASan may keep poisoned
+ * while the goroutine is switched out. */
+__attribute__((no_sanitize_address)) static void syncref_reset(struct g *gp, void *arg)
+{
+    (void)arg;
+    uint32_t s = ld_acquire(&gp->status);
+    if (gp->gen != grt__sched.gen || s == G_DEAD || s == G_IDLE)
+        return;
+    for (struct grt__syncref *r = gp->syncref; r != NULL; r = r->up)
+        memset(r->obj, 0, r->size);
+    gp->syncref = NULL;
+}
+
+void grt__allg_syncref_reset(void)
+{
+    grt__lock(&grt__allg_lock);
+    grt__allg_each(syncref_reset, NULL);
+    grt__unlock(&grt__allg_lock);
 }
 
 struct g *grt__gfget(struct p *pp)
@@ -136,6 +158,7 @@ void grt__gfree_all(bool keep)
         {
             free(c->gs[i].name);
             free(c->gs[i].timer);
+            grt__stack_free_abandoned(&c->gs[i]);
         }
         free(c);
         c = next;

@@ -19,5 +19,9 @@ int64_t   grt__gcount(void);
 extern grt__mutex grt__allg_lock;
 void grt__allg_each(void (*fn)(struct g *gp, void *arg), void *arg);
 void grt__allg_each_nolock(void (*fn)(struct g *gp, void *arg), void *arg);
+/* grt_run is returning, every goroutine abandoned and no thread running
+ * one, their stacks not yet freed: zero every sync object on an abandoned
+ * goroutine's chain (sync.h). */
+void grt__allg_syncref_reset(void);
 
 #endif

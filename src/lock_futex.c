@@ -18,6 +18,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "deadline.h"
 #include "misc.h"
 #include "sched.h"
 
@@ -145,7 +146,7 @@ bool grt__note_tsleep(grt__note *n, int64_t ns)
         grt__note_sleep(n);
         return true;
     }
-    int64_t deadline = grt__nanotime() + ns;
+    int64_t deadline = grt__time_add(grt__nanotime(), ns);
     while (ld_acquire(&n->key) == 0) {
         int64_t left = deadline - grt__nanotime();
         if (left <= 0)

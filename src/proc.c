@@ -163,6 +163,9 @@ static void teardown(void)
      * cached timer in a P's heap, and gfree_all frees it with the G. */
     for (int32_t i = 0; i < grt__nallp; i++)
         grt__timers_forget(grt__allp[i]);
+    /* Zero the sync objects abandoned goroutines were parked on, while
+     * their stacks (which hold the records of those objects) are mapped. */
+    grt__allg_syncref_reset();
     grt__gfree_all(stragglers > 0);
     grt__sudog_fini();
     grt__p_free_all();

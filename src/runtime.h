@@ -108,6 +108,7 @@ typedef struct grt__gobuf {
 struct grt__stack;
 struct grt__gqseg;
 struct grt__sudog;
+struct grt__syncref;
 struct grt__timer;
 struct grt__tslot; /* timer.h */
 struct m;
@@ -126,6 +127,7 @@ struct __attribute__((aligned(64))) g {
     uint8_t            waitreason;
     bool               preempt;   /* cooperative preemption request */
     bool               is_main;
+    bool               hidden;     /* the runtime's own (a foreign dump): not counted */
     bool               has_credit; /* holds a stack credit (see stack.c) */
     uint32_t           lockedext;  /* grt_lock_thread nesting */
     struct m          *lockedm;
@@ -140,6 +142,8 @@ struct __attribute__((aligned(64))) g {
     uint32_t           select_done; /* atomic: a select case has won */
     struct grt__sudog *waiting;     /* sudogs it waits on (select), lock order */
     struct grt__timer *timer;       /* cached sleep timer (timer.c) */
+    uint32_t           syscall_depth; /* grt_syscall_enter nested inside the bracket */
+    struct grt__syncref *syncref;   /* sync objects it waits on or is inside (sync.c) */
     uint32_t           gen;         /* runtime generation it belongs to */
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
@@ -300,7 +304,7 @@ struct grt__sched {
 
     uint64_t  goidgen;         /* atomic */
     struct g *main_g;
-    bool      foreign_spawn;   /* a foreign thread spawned: no checkdead */
+    bool      foreign_seen;    /* a foreign thread called a waking call: no checkdead */
     bool      main_started;    /* atomic: m0 entered the scheduler; wakep allowed */
     int64_t   nforeign;        /* atomic: goroutines spawned from foreign threads */
     uint32_t  worldsema;       /* semaphore (count 1): one stop-the-world at a time */

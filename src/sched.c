@@ -741,7 +741,7 @@ bool grt__can_spin(int iter)
 void grt__handoff_yield(void)
 {
     struct g *me = grt__curg();
-    if (me != NULL && me->m->locks == 0)
+    if (me != NULL && me->m->locks == 0 && me->m->p != NULL)
         grt_yield();
 }
 
@@ -771,7 +771,7 @@ static void scan_one(struct g *gp, void *arg)
  * forever: say so and exit, as Go does. */
 void grt__checkdead(void)
 {
-    if (grt__sched.state != RT_RUNNING || grt__sched.foreign_spawn)
+    if (grt__sched.state != RT_RUNNING || grt__sched.foreign_seen)
         return;
     int64_t mcount = grt__sched.mnext - grt__sched.nmfreed;
     int64_t run = mcount - grt__sched.nmidle - grt__sched.nmidlelocked - grt__sched.nmsys;
@@ -911,6 +911,8 @@ void grt__gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, int reason
 {
     struct g *gp = getg();
     struct m *mp = gp->m;
+    if (unlikely(mp->p == NULL))
+        grt__fatal("a goroutine parks inside grt_syscall_enter/exit");
     mp->park_unlockf = unlockf;
     mp->park_arg = arg;
     gp->waitreason = (uint8_t)reason;
@@ -939,6 +941,8 @@ void grt__goready(struct g *gp)
     struct g *me = getg();
     struct m *mp = me ? me->m : NULL;
     struct p *pp = mp ? mp->p : NULL;
+    if (unlikely(me == NULL))
+        grt__foreign_note_slow(); /* a foreign thread readied it (API.md) */
     gstatus_move(gp, G_WAITING, G_RUNNABLE);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
@@ -1028,8 +1032,10 @@ void grt__gopreempt_m(struct g *gp)
 void grt__preempt_park(void)
 {
     struct g *gp = getg();
-    if (gp->m->locks > 0)
-        return; /* asked again at the next point */
+    /* Holding runtime locks, or inside grt_syscall_enter/exit (no P to give
+     * up; the exit honours the request): asked again at the next point. */
+    if (gp->m->locks > 0 || gp->m->p == NULL)
+        return;
     st_relaxed(&gp->preempt, false);
     inc_owner(&gp->m->p->npreempt); /* stats: cooperative ones count too */
     grt__mcall(grt__gopreempt_m);
@@ -1038,7 +1044,9 @@ void grt__preempt_park(void)
 void grt_yield(void)
 {
     struct g *gp = grt__curg();
-    if (gp == NULL) {
+    if (gp == NULL || gp->m->p == NULL) {
+        /* Not a goroutine, or one inside grt_syscall_enter/exit, which has
+         * no P to give up: yield the thread. */
         grt__osyield();
         return;
     }
@@ -1061,12 +1069,15 @@ static void goexit0(struct g *gp)
     gp->fn = NULL;
     gp->arg = NULL;
     gp->param = 0;
+    gp->syscall_depth = 0;
+    gp->syncref = NULL;
     gp->sched.sp = NULL;
     gp->waitreason = WAIT_NONE;
     st_relaxed(&gp->preempt, false);
     free(gp->name);
     gp->name = NULL;
-    inc_owner(&pp->nexited);
+    if (likely(!gp->hidden))
+        inc_owner(&pp->nexited);
     if (gp->is_main) {
         gp->is_main = false;
         main_exit(mp);
@@ -1123,9 +1134,6 @@ static void main_exit(struct m *mp)
 /* Spawning                                                            */
 /* ------------------------------------------------------------------ */
 
-/* grt_go from a thread with no P (a thread grt did not create): straight
- * to the global queue, all under sched.lock so that a concurrent shutdown
- * either sees the G or refuses it. */
 /* 0 means the default; anything smaller than the minimum is raised to it
  * (grt.h), so only an absurdly large request is refused. */
 static size_t stack_size_of(const grt_attr *attr)
@@ -1146,11 +1154,32 @@ static inline void g_init(struct g *gp, grt_fn fn, void *arg, const grt_attr *at
     gp->goid = goid;
     gp->parent_goid = parent;
     gp->gen = grt__sched.gen;
+    gp->syscall_depth = 0;
+    gp->syncref = NULL;
+    gp->hidden = false;
     gp->sched.sp = NULL;
     st_release(&gp->status, G_RUNNABLE);
 }
 
-static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
+/* The first waking call of a foreign thread in this run (sched.lock: read
+ * by checkdead under it, so an M that goes idle after this call sees it). */
+void grt__foreign_note_slow(void)
+{
+    if (ld_relaxed(&grt__sched.foreign_seen)) /* relaxed: set once per run */
+        return;
+    grt__lock(&grt__sched.lock);
+    if (grt__sched.state == RT_RUNNING)
+        st_relaxed(&grt__sched.foreign_seen, true); /* relaxed: the lock orders it */
+    grt__unlock(&grt__sched.lock);
+}
+
+/* grt_go from a thread with no P: a thread grt did not create (me NULL),
+ * or a runtime thread between Ps (a goroutine inside grt_syscall_enter/exit,
+ * or g0), which spawns as it would with a P, only through the global queue
+ * and without turning deadlock detection off.  All under
+ * sched.lock so that a concurrent shutdown either sees the G or refuses
+ * it. */
+static int newproc_nop(grt_fn fn, void *arg, const grt_attr *attr, struct g *me, bool quiet)
 {
     size_t ssize = stack_size_of(attr);
     grt__lock(&grt__sched.lock);
@@ -1176,31 +1205,35 @@ static int newproc_foreign_start(grt_fn fn, void *arg, const grt_attr *attr)
         grt__unlock(&grt__sched.lock);
         return rc;
     }
-    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), 0);
+    bool user = me != NULL && me->m != NULL && me != me->m->g0;
+    g_init(gp, fn, arg, attr, custom, grt__goid_next(NULL), user ? me->goid : 0);
     grt__globrunq_put(gp);
-    grt__sched.foreign_spawn = true;
+    if (me == NULL && !quiet)
+        st_relaxed(&grt__sched.foreign_seen, true); /* relaxed: under sched.lock */
     if (grt__tracing())
         grt__trace_event(NULL, GRT_TR_CREATE, gp->goid, 0);
-    st_relaxed(&grt__sched.nforeign, grt__sched.nforeign + 1);
+    /* A quiet spawn is the runtime's own goroutine: grt_goroutines and
+     * the spawned count do not see it (API.md: no hidden goroutines). */
+    gp->hidden = quiet;
+    if (!quiet)
+        st_relaxed(&grt__sched.nforeign, grt__sched.nforeign + 1);
     grt__unlock(&grt__sched.lock);
     fence_seqcst();
     grt__wakep();
     return 0;
 }
 
-int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr)
-{
-    return grt__newproc_g(fn, arg, attr, NULL);
-}
 
-int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
+/* quiet: the runtime spawns for a foreign thread's own purposes (a dump),
+ * which must not turn deadlock detection off. */
+static int newproc(grt_fn fn, void *arg, const grt_attr *attr, struct g **out, bool quiet)
 {
     if (fn == NULL)
         return -EINVAL;
     struct g *me = getg();
     struct p *pp = (me && me->m) ? me->m->p : NULL;
     if (pp == NULL)
-        return newproc_foreign_start(fn, arg, attr);
+        return newproc_nop(fn, arg, attr, me, quiet);
     if (unlikely(ld_relaxed(&grt__sched.state) != RT_RUNNING))
         return -ESRCH;
 
@@ -1235,6 +1268,21 @@ int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
     if (likely(ld_relaxed(&grt__sched.main_started)))
         grt__wakep();
     return 0;
+}
+
+int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr)
+{
+    return newproc(fn, arg, attr, NULL, false);
+}
+
+int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out)
+{
+    return newproc(fn, arg, attr, out, false);
+}
+
+int grt__newproc_quiet(grt_fn fn, void *arg)
+{
+    return newproc(fn, arg, NULL, NULL, true);
 }
 
 int grt_go(grt_fn fn, void *arg)

@@ -50,10 +50,25 @@ _Noreturn void grt__goexit1(void);
 _Noreturn void grt__execute_from_syscall(struct g *gp);
 _Noreturn void grt__fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A thread grt did not create made a call that can ready a goroutine (or
+ * could next time): deadlock detection is off for the rest of the run
+ * (API.md), since that thread may do it again at any time.  Every such
+ * public entry point calls grt__foreign_note first; on a runtime thread it
+ * costs one thread-local load. */
+void grt__foreign_note_slow(void);
+static inline void grt__foreign_note(void)
+{
+    if (__builtin_expect(getg() == NULL, 0))
+        grt__foreign_note_slow();
+}
+
 /* Spawning (grt_go and the runtime's own goroutines). */
 int grt__newproc(grt_fn fn, void *arg, const grt_attr *attr);
 /* newproc that also hands back the new G (schedinit marks the main one). */
 int grt__newproc_g(grt_fn fn, void *arg, const grt_attr *attr, struct g **out);
+/* newproc from any thread that leaves deadlock detection on (a dump taken
+ * for a foreign thread). */
+int grt__newproc_quiet(grt_fn fn, void *arg);
 
 /* Preemption: gp (running) gives up its P because sysmon or a signal
  * asked; called on g0 by mcall. */
@@ -86,8 +101,9 @@ static inline bool grt__sched_running(void)
  * caller's P (Go's sync_runtime_canSpin). */
 bool grt__can_spin(int iter);
 /* A resource was handed off to a woken goroutine: the caller, if it is a
- * goroutine holding no runtime lock, yields so that the waiter runs next
- * (Go's semrelease handoff). */
+ * goroutine holding no runtime lock and a P, yields so that the waiter runs
+ * next (Go's semrelease handoff).  Inside grt_syscall_enter/exit (no P) it
+ * must not yield or park, and the waiter runs elsewhere anyway. */
 void grt__handoff_yield(void);
 
 #endif

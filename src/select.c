@@ -358,6 +358,7 @@ int grt_select(grt_case *cases, size_t n, int64_t deadline)
     struct g *gp = grt__curg();
     if (block && gp == NULL)
         return -EPERM;
+    grt__foreign_note(); /* a foreign default: select may send or receive */
 
     uint32_t stackorder[2 * SELECT_STACK_CASES];
     uint32_t *orders = stackorder;

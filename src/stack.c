@@ -314,6 +314,27 @@ static void stack_put_global(grt__stack *s, int64_t now)
     pool.ncold++;
 }
 
+static void custom_unmap(grt__stack *s)
+{
+    size_t len = (s->hi - s->lo) + pool.page;
+    grt__race_unmap((void *)(s->lo - pool.page), len);
+    munmap((void *)(s->lo - pool.page), len);
+    xadd_relaxed(&pool.custom_bytes, -(int64_t)len);
+    free(s);
+}
+
+/* Shutdown: a goroutine abandoned with a stack of its own size still holds
+ * that mapping (the arenas, freed by grt__stack_fini, hold the others). */
+void grt__stack_free_abandoned(struct g *gp)
+{
+    grt__stack *s = gp->stack;
+    if (s == NULL || !s->custom)
+        return;
+    gp->stack = NULL;
+    gp->stack_lo = gp->stack_hi = 0;
+    custom_unmap(s);
+}
+
 void grt__stack_unbind(struct p *pp, struct g *gp)
 {
     grt__stack *s = gp->stack;
@@ -322,11 +343,7 @@ void grt__stack_unbind(struct p *pp, struct g *gp)
     if (s == NULL)
         return;
     if (s->custom) {
-        size_t len = (s->hi - s->lo) + pool.page;
-        grt__race_unmap((void *)(s->lo - pool.page), len);
-        munmap((void *)(s->lo - pool.page), len);
-        xadd_relaxed(&pool.custom_bytes, -(int64_t)len);
-        free(s);
+        custom_unmap(s);
         return;
     }
     xadd_relaxed(&pool.nbound, -1);

@@ -13,6 +13,7 @@ void  grt__stack_credit_give(struct p *pp);
 int   grt__stack_custom(struct g *gp, size_t size); /* non-default size: eager */
 void  grt__stack_bind(struct p *pp, struct g *gp);  /* at first run */
 void  grt__stack_unbind(struct p *pp, struct g *gp);/* at exit */
+void  grt__stack_free_abandoned(struct g *gp);      /* shutdown: a custom stack */
 void  grt__stackcache_flush(struct p *pp);           /* P destroyed */
 void  grt__stack_trim(int64_t now);                  /* sysmon */
 void  grt__stack_stats(int64_t *reserved, int64_t *resident);

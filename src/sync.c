@@ -35,6 +35,11 @@
  * waiter then finds its ticket already notified and does not park).
  * lock_ is a runtime lock (grt__mutex) over head_/tail_, the parked waiters
  * as sudogs in ticket order.
+ *
+ * Restarts: every object a goroutine parks on (or runs a once's fn in) is
+ * recorded on that goroutine's chain while it does (sync.h), so that the
+ * objects of goroutines abandoned when grt_run returns are zeroed then and
+ * work in the next run as if fresh.  Only the slow paths record.
  */
 #include "runtime.h"
 #include "arch.h"
@@ -42,9 +47,33 @@
 #include "sched.h"
 #include "sema.h"
 #include "sudog.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* The chain of objects in use (sync.h)                                */
+/* ------------------------------------------------------------------ */
+
+/* gp is the caller, read before anything parked in the calling function:
+ * after a park the compiler may still hold the first thread's thread
+ * pointer, so getg() there could read another thread's G. */
+static inline void syncref_push(struct g *gp, struct grt__syncref *r, void *obj, size_t size)
+{
+    r->g = gp;
+    r->obj = obj;
+    r->size = size;
+    r->up = gp->syncref;
+    gp->syncref = r;
+}
+
+/* Through the G recorded at the push, not getg() (see above). */
+static inline void syncref_pop(struct grt__syncref *r)
+{
+    r->g->syncref = r->up;
+}
 
 /* ------------------------------------------------------------------ */
 /* Mutex                                                               */
@@ -70,7 +99,7 @@ static void mutex_spin(void)
         grt__cpu_relax();
 }
 
-static void mutex_lock_slow(grt_mutex *m)
+static void mutex_lock_slow(grt_mutex *m, struct g *gp)
 {
     int64_t wait_start = 0;
     bool starving = false; /* this waiter has waited over the threshold */
@@ -116,7 +145,10 @@ static void mutex_lock_slow(grt_mutex *m)
         bool lifo = wait_start != 0;
         if (wait_start == 0)
             wait_start = grt__nanotime();
+        struct grt__syncref ref;
+        syncref_push(gp, &ref, m, sizeof *m);
         grt__semacquire((uint32_t *)&m->sema_, lifo, WAIT_MUTEX);
+        syncref_pop(&ref);
         starving = starving || grt__nanotime() - wait_start > MUTEX_STARVE_NS;
         /* relaxed: the semaphore's acquire ordered us after the unlocker */
         old = ld_relaxed(&m->state_);
@@ -150,7 +182,7 @@ int grt_mutex_lock(grt_mutex *m)
     /* acquire: pairs with the release in unlock */
     if (likely(cas_acquire(&m->state_, 0, MUTEX_LOCKED)))
         return 0;
-    mutex_lock_slow(m);
+    mutex_lock_slow(m, gp);
     return 0;
 }
 
@@ -158,6 +190,7 @@ int grt_mutex_trylock(grt_mutex *m)
 {
     if (m == NULL)
         return -EINVAL;
+    grt__foreign_note(); /* a foreign holder will unlock: a wake-up */
     int32_t old = ld_relaxed(&m->state_); /* relaxed: a guess for the CAS */
     if (old & (MUTEX_LOCKED | MUTEX_STARVING))
         return -EBUSY;
@@ -207,6 +240,7 @@ int grt_mutex_unlock(grt_mutex *m)
 {
     if (m == NULL)
         return -EINVAL;
+    grt__foreign_note();
     /* release: pairs with the acquire in lock */
     if (likely(cas_release(&m->state_, MUTEX_LOCKED, 0)))
         return 0;
@@ -223,12 +257,16 @@ int grt_rwmutex_rlock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* acq_rel: a reader entering acquires the last writer's section */
     if (xadd_acqrel(&rw->reader_count_, 1) < 0) {
         /* a writer is pending or active: wait for its unlock */
+        struct grt__syncref ref;
+        syncref_push(gp, &ref, rw, sizeof *rw);
         grt__semacquire(&rw->reader_sem_, false, WAIT_RWMUTEX_R);
+        syncref_pop(&ref);
     }
     return 0;
 }
@@ -237,6 +275,7 @@ int grt_rwmutex_runlock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
+    grt__foreign_note();
     int32_t r = ld_relaxed(&rw->reader_count_); /* relaxed: a guess for the CAS */
     do {
         /* no reader inside, with or without a writer pending */
@@ -256,14 +295,20 @@ int grt_rwmutex_lock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
+    /* The whole rwmutex, also while queued on w_: its reader count may
+     * already say "writer pending" for an abandoned writer. */
+    struct grt__syncref ref;
+    syncref_push(gp, &ref, rw, sizeof *rw);
     grt_mutex_lock(&rw->w_); /* one writer at a time */
     /* Announce the writer: readers arriving from now on queue.  r is the
      * number of readers inside. */
     int32_t r = xadd_acqrel(&rw->reader_count_, -RW_MAX_READERS) + RW_MAX_READERS;
     if (r != 0 && xadd_acqrel(&rw->reader_wait_, r) != 0) /* pairs with runlock */
         grt__semacquire(&rw->writer_sem_, false, WAIT_RWMUTEX_W);
+    syncref_pop(&ref);
     return 0;
 }
 
@@ -271,6 +316,7 @@ int grt_rwmutex_unlock(grt_rwmutex *rw)
 {
     if (rw == NULL)
         return -EINVAL;
+    grt__foreign_note();
     int32_t r = ld_relaxed(&rw->reader_count_); /* relaxed: a guess for the CAS */
     do {
         if (r >= 0)
@@ -295,6 +341,7 @@ int grt_waitgroup_add(grt_waitgroup *wg, int64_t delta)
 {
     if (wg == NULL)
         return -EINVAL;
+    grt__foreign_note();
     uint64_t old = ld_acquire(&wg->state_), next; /* acquire: pairs with the reset */
     int64_t v;
     uint32_t w;
@@ -340,7 +387,8 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
 {
     if (wg == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* acquire: pairs with the Add that took the counter to zero */
     uint64_t old = ld_acquire(&wg->state_);
@@ -349,7 +397,17 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
             return 0;
         if (__atomic_compare_exchange_n(&wg->state_, &old, old + 1, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE)) {
+            struct grt__syncref ref;
+            syncref_push(gp, &ref, wg, sizeof *wg);
             grt__semacquire(&wg->sema_, false, WAIT_WAITGROUP);
+            syncref_pop(&ref);
+            /* The Add that woke us zeroed the word before releasing the
+             * waiters.  Not zero now: the group was reused (Add) while this
+             * Wait had not returned, and the wake-up we took may have been
+             * meant for an older waiter.  Go panics; we cannot go on either.
+             * acquire: pairs with that Add's release */
+            if (ld_acquire(&wg->state_) != 0)
+                grt__fatal("WaitGroup is reused before previous Wait has returned");
             return 0;
         }
     }
@@ -362,8 +420,12 @@ int grt_waitgroup_wait(grt_waitgroup *wg)
 /* fn must return: a fn that ends its goroutine (grt_exit) leaves the once
  * locked, and every later caller waits for ever, like a Go Once whose f
  * calls runtime.Goexit. */
-static void once_do_slow(grt_once *o, grt_fn fn, void *arg)
+static void once_do_slow(grt_once *o, grt_fn fn, void *arg, struct g *gp)
 {
+    /* Recorded while fn runs too: a once whose fn never returns in this
+     * run is fresh in the next. */
+    struct grt__syncref ref;
+    syncref_push(gp, &ref, o, sizeof *o);
     grt_mutex_lock(&o->m_);
     if (ld_relaxed(&o->done_) == 0) { /* relaxed: o->m_ orders it */
         fn(arg);
@@ -371,19 +433,21 @@ static void once_do_slow(grt_once *o, grt_fn fn, void *arg)
         st_release(&o->done_, 1);
     }
     grt_mutex_unlock(&o->m_);
+    syncref_pop(&ref);
 }
 
 int grt_once_do(grt_once *o, grt_fn fn, void *arg)
 {
     if (o == NULL || fn == NULL)
         return -EINVAL;
-    if (grt__curg() == NULL)
+    struct g *gp = grt__curg();
+    if (gp == NULL)
         return -EPERM;
     /* acquire: pairs with the release after fn; a caller that sees done
      * sees everything fn did */
     if (likely(ld_acquire(&o->done_) != 0))
         return 0;
-    once_do_slow(o, fn, arg);
+    once_do_slow(o, fn, arg, gp);
     return 0;
 }
 
@@ -419,7 +483,10 @@ static void cond_park(grt_cond *c, uint32_t t, struct g *gp)
     else
         ((struct grt__sudog *)c->tail_)->next = s;
     c->tail_ = s;
+    struct grt__syncref ref;
+    syncref_push(gp, &ref, c, sizeof *c);
     grt__goparkunlock(cond_lock(c), WAIT_COND);
+    syncref_pop(&ref);
     grt__sudog_release(s);
 }
 
@@ -453,6 +520,7 @@ int grt_cond_signal(grt_cond *c)
 {
     if (c == NULL)
         return -EINVAL;
+    grt__foreign_note();
     if (cond_idle(c))
         return 0;
     grt__lock(cond_lock(c));
@@ -487,6 +555,7 @@ int grt_cond_broadcast(grt_cond *c)
 {
     if (c == NULL)
         return -EINVAL;
+    grt__foreign_note();
     if (cond_idle(c))
         return 0;
     grt__lock(cond_lock(c));

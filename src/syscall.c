@@ -18,6 +18,7 @@
  * may still touch (its M, its G, its stack) is kept, not freed.
  */
 #include "runtime.h"
+#include "deadline.h"
 #include "globrunq.h"
 #include "m.h"
 #include "misc.h"
@@ -32,11 +33,20 @@ enum { SC_NONE = 0, SC_IN = 1, SC_ABANDONED = 2 };
 
 #define SYSCALL_RETAKE_NS (10 * 1000000LL)
 
+/* Brackets nest: an enter inside the bracket (a library call that brackets
+ * its own blocking call, grt_write to a regular file) only counts, and
+ * only the outermost exit takes a P back. */
 void grt_syscall_enter(void)
 {
     struct g *gp = grt__curg();
     if (gp == NULL)
         return;
+    if (gp->m->p == NULL) { /* inside the bracket already */
+        if (gp->syscall_depth == UINT32_MAX)
+            grt__fatal("grt_syscall_enter: nesting overflow");
+        gp->syscall_depth++;
+        return;
+    }
     struct m *mp = gp->m;
     struct p *pp = mp->p;
     if (grt__tracing())
@@ -98,8 +108,14 @@ static void exitsyscall0(struct g *gp)
 void grt_syscall_exit(void)
 {
     struct g *gp = grt__curg();
-    if (gp == NULL || ld_relaxed(&gp->status) != G_SYSCALL)
+    if (gp == NULL)
         return;
+    if (unlikely(ld_relaxed(&gp->status) != G_SYSCALL))
+        grt__fatal("grt_syscall_exit without grt_syscall_enter");
+    if (gp->syscall_depth > 0) {
+        gp->syscall_depth--;
+        return;
+    }
     if (grt__tracing())
         grt__trace_syscall_exit(gp);
     struct m *mp = gp->m;
@@ -149,7 +165,7 @@ int grt__syscall_retake(struct p *pp, int64_t now)
     }
     if (grt__runq_empty(pp) &&
         ld_relaxed(&grt__sched.nmspinning) + ld_relaxed(&grt__sched.npidle) > 0 &&
-        pp->sysmontick.syscallwhen + SYSCALL_RETAKE_NS > now)
+        grt__time_add(pp->sysmontick.syscallwhen, SYSCALL_RETAKE_NS) > now)
         return 0;
     if (!cas_acqrel(&pp->status, P_SYSCALL, P_IDLE))
         return 0;

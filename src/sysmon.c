@@ -13,6 +13,7 @@
  * foreign spawn; timers bound the park).
  */
 #include "runtime.h"
+#include "deadline.h"
 #include "debug.h"
 #include "env.h"
 #include "misc.h"
@@ -60,7 +61,7 @@ static int retake(int64_t now)
             if (pp->sysmontick.schedtick != t) {
                 pp->sysmontick.schedtick = t;
                 pp->sysmontick.schedwhen = now;
-            } else if (pp->sysmontick.schedwhen + FORCE_PREEMPT_NS <= now) {
+            } else if (grt__time_add(pp->sysmontick.schedwhen, FORCE_PREEMPT_NS) <= now) {
                 preempt_one(pp);
                 pp->sysmontick.schedwhen = now; /* ask again in 10 ms */
             }
@@ -111,7 +112,7 @@ static void *sysmon_main(void *arg)
         }
         /* The network, if nobody has polled it for 10 ms. */
         int64_t lp = ld_acquire(&grt__sched.lastpoll);
-        if (lp != 0 && lp + 10 * 1000000 < now && grt__netpoll_waiters() > 0 &&
+        if (lp != 0 && grt__time_add(lp, 10 * 1000000) < now && grt__netpoll_waiters() > 0 &&
             cas_acqrel(&grt__sched.lastpoll, lp, now)) {
             int32_t n;
             struct g *list = grt__netpoll(0, &n);

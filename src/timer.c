@@ -18,6 +18,7 @@
  * owner's state when that matters (a stale firing is possible by design).
  */
 #include "runtime.h"
+#include "deadline.h"
 #include "misc.h"
 #include "sched.h"
 #include "timer.h"
@@ -177,12 +178,19 @@ struct fired {
 
 /* Re-arm the earliest timer, a ticker, for its next tick; lock held.  A
  * ticker that fell behind skips the ticks it missed instead of firing them
- * in a burst (Go's behaviour): the next tick is always after now. */
+ * in a burst (Go's behaviour): the next tick is always after now.  Both
+ * steps saturate: a tick past INT64_MAX is never (a ticker whose period is
+ * INT64_MAX ticks once), not a wrap into the past that would re-arm it
+ * for ever under the lock. */
 static void ticker_rearm(struct p *pp, struct grt__timer *t, int64_t now)
 {
-    int64_t next = t->when + t->period;
-    if (next <= now)
-        next += t->period * ((now - next) / t->period + 1);
+    int64_t next = grt__time_add(t->when, t->period);
+    if (next <= now) {
+        int64_t skip;
+        if (__builtin_mul_overflow(t->period, (now - next) / t->period + 1, &skip))
+            skip = INT64_MAX;
+        next = grt__time_add(next, skip);
+    }
     t->when = next;
     pp->timers[0].when = next;
     heap_down(pp->timers, pp->ntimers, 0);
@@ -327,7 +335,7 @@ int grt_sleep(int64_t ns)
             return -ENOMEM;
     }
     struct grt__timer *t = gp->timer;
-    t->when = grt__nanotime() + ns;
+    t->when = grt__time_add(grt__nanotime(), ns); /* INT64_MAX: never */
     t->period = 0;
     t->f = sleep_wake;
     t->arg = gp;

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -222,6 +223,34 @@ static inline int test_subprocess(const char *mode, char *buf, size_t bufsz,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     return status;
+}
+
+/* "<self> <mode>" must end with "grt: fatal error: ...<expect>..." on
+ * stderr and exit status 2, as Go's fatal errors do. */
+static inline void test_expect_fatal(const char *mode, const char *expect)
+{
+    char buf[8192];
+    int st = test_subprocess(mode, buf, sizeof buf, 60, NULL);
+    if (!WIFEXITED(st))
+        TEST_FAIL("%s: killed by signal %d:\n%s", mode, WIFSIGNALED(st) ? WTERMSIG(st) : -1,
+                  buf);
+    if (WEXITSTATUS(st) != 2)
+        TEST_FAIL("%s: exit status %d, want 2:\n%s", mode, WEXITSTATUS(st), buf);
+    CHECK_STR_CONTAINS(buf, "grt: fatal error: ");
+    CHECK_STR_CONTAINS(buf, expect);
+}
+
+/* Descriptors open in this process now (with the one reading the list). */
+static inline int test_fd_count(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        TEST_FAIL("opendir /proc/self/fd: %s", strerror(errno));
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
 }
 
 #endif

@@ -9,9 +9,9 @@
  * libgrt (preempt.c), so here, with one P and preemption requested every
  * 50 us (GRT_DEBUG=preemptstress), goroutines that spend nearly all their
  * time in qsort, malloc/free, snprintf and strtod run side by side for two
- * seconds without a deadlock or a crash.  qsort's comparator is user code
- * called by libc: preempting it is allowed and happens (libc holds no lock
- * across the callback).
+ * seconds (more on a loaded machine) without a deadlock or a crash.
+ * qsort's comparator is user code called by libc: preempting it is allowed
+ * and happens (libc holds no lock across the callback).
  */
 #include "grt_test.h"
 
@@ -82,19 +82,26 @@ static void allocator(void *arg)
 static void main_g(void *arg)
 {
     (void)arg;
-    grt_waitgroup wg = GRT_WAITGROUP_INIT;
-    grt_waitgroup_add(&wg, 5);
-    CHECK_EQ(grt_go(sorter, &wg), 0);
-    CHECK_EQ(grt_go(sorter, &wg), 0);
-    CHECK_EQ(grt_go(allocator, &wg), 0);
-    CHECK_EQ(grt_go(allocator, &wg), 0);
-    CHECK_EQ(grt_go(allocator, &wg), 0);
-    grt_waitgroup_wait(&wg);
     grt_stats st;
-    CHECK_EQ(grt_stats_get(&st), 0);
-    printf("procs=%lld: %lld sorts (%lld comparisons), %lld malloc/free rounds, %lld preemptions\n",
-           (long long)st.procs, (long long)ops[0], (long long)cmp_calls, (long long)ops[1],
-           (long long)st.preemptions);
+    /* Most of the time goes to libc, where no preemption may land, so how
+     * many land elsewhere in two seconds depends on the machine's load:
+     * a loaded machine gets more rounds (at most 4) to reach the count. */
+    for (int round = 0; round < 4; round++) {
+        grt_waitgroup wg = GRT_WAITGROUP_INIT;
+        grt_waitgroup_add(&wg, 5);
+        CHECK_EQ(grt_go(sorter, &wg), 0);
+        CHECK_EQ(grt_go(sorter, &wg), 0);
+        CHECK_EQ(grt_go(allocator, &wg), 0);
+        CHECK_EQ(grt_go(allocator, &wg), 0);
+        CHECK_EQ(grt_go(allocator, &wg), 0);
+        grt_waitgroup_wait(&wg);
+        CHECK_EQ(grt_stats_get(&st), 0);
+        printf("procs=%lld: %lld sorts (%lld comparisons), %lld malloc/free rounds, %lld preemptions\n",
+               (long long)st.procs, (long long)ops[0], (long long)cmp_calls, (long long)ops[1],
+               (long long)st.preemptions);
+        if (st.preemptions >= 50)
+            break;
+    }
     CHECK_GT(ops[0], 0);
     CHECK_GT(ops[1], 0);
     /* Preemption did happen (in the comparator and the loops' own code). */

@@ -131,7 +131,13 @@ static void check_writer_preference(void)
     CHECK_EQ(grt_rwmutex_rlock(&rw), 0); /* reader 1: main */
     CHECK_EQ(grt_waitgroup_add(&wg, 2), 0);
     CHECK_EQ(grt_go(pref_writer, NULL), 0);
-    grt_sleep(10 * MS); /* the writer is now waiting for us */
+    /* Until the writer waits for us: it announces itself by making the
+     * reader count negative (a fixed 10 ms was not always enough for it
+     * to get there under TSan on a loaded machine). */
+    int64_t until = grt_now() + 10000 * MS;
+    while (__atomic_load_n(&rw.reader_count_, __ATOMIC_ACQUIRE) >= 0 && grt_now() < until)
+        grt_sleep(MS);
+    CHECK_LT(__atomic_load_n(&rw.reader_count_, __ATOMIC_ACQUIRE), 0);
     CHECK_EQ(grt_go(pref_reader, NULL), 0);
     grt_sleep(10 * MS); /* the new reader must queue behind the writer */
     CHECK_EQ(grt_chan_len(events), 0);
