@@ -122,8 +122,6 @@ static void server_stop(void)
 }
 
 static atomic_int done;
-static test_heartbeat hb;
-static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 
 static void sleeper(void *arg)
 {
@@ -144,36 +142,20 @@ static void sleeper(void *arg)
     PQclear(r);
     PQfinish(c);
     atomic_fetch_add(&done, 1);
-    grt_waitgroup_done(&wg);
-}
-
-static int64_t elapsed;
-
-static void main_fn(void *arg)
-{
-    (void)arg;
-    test_heartbeat_start(&hb, 10 * 1000000);
-    int64_t t0 = grt_now();
-    grt_waitgroup_add(&wg, 10);
-    for (int i = 0; i < 10; i++)
-        grt_go(sleeper, (void *)(intptr_t)i);
-    grt_waitgroup_wait(&wg);
-    elapsed = grt_now() - t0;
-    test_heartbeat_stop(&hb);
 }
 
 int main(void)
 {
     CHECK_EQ(grt_hook_active(), 1);
     server_start();
-    test_run(1, main_fn, NULL);
+    int ticks;
+    int64_t elapsed = test_overlap(sleeper, 10, &ticks);
     server_stop();
-    printf("10 pg_sleep(0.5) on procs=1: %.3f s, heartbeat ticks %d\n", (double)elapsed / 1e9,
-           atomic_load(&hb.ticks));
+    printf("10 pg_sleep(0.5) on procs=1: %.3f s, heartbeat ticks %d\n", (double)elapsed / 1e9, ticks);
     CHECK_EQ(atomic_load(&done), 10);
     CHECK_GE(elapsed, 450 * 1000000LL);
     CHECK_LT(elapsed, 4 * 1000000000LL); /* one at a time: 5 s and more */
-    CHECK_GE(atomic_load(&hb.ticks), 10);
+    CHECK_GE(ticks, 10);
     puts("ok");
     return 0;
 }

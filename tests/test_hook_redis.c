@@ -62,8 +62,6 @@ static void server_stop(void)
 }
 
 static atomic_int blpops_done;
-static test_heartbeat hb;
-static grt_waitgroup wg = GRT_WAITGROUP_INIT;
 
 static void blpoper(void *arg)
 {
@@ -84,36 +82,20 @@ static void blpoper(void *arg)
     freeReplyObject(r);
     redisFree(c);
     atomic_fetch_add(&blpops_done, 1);
-    grt_waitgroup_done(&wg);
-}
-
-static int64_t elapsed;
-
-static void main_fn(void *arg)
-{
-    (void)arg;
-    test_heartbeat_start(&hb, 10 * 1000000);
-    int64_t t0 = grt_now();
-    grt_waitgroup_add(&wg, 20);
-    for (int i = 0; i < 20; i++)
-        grt_go(blpoper, (void *)(intptr_t)i);
-    grt_waitgroup_wait(&wg);
-    elapsed = grt_now() - t0;
-    test_heartbeat_stop(&hb);
 }
 
 int main(void)
 {
     CHECK_EQ(grt_hook_active(), 1);
     server_start();
-    test_run(1, main_fn, NULL);
+    int ticks;
+    int64_t elapsed = test_overlap(blpoper, 20, &ticks);
     server_stop();
-    printf("20 BLPOP 0.5 s on procs=1: %.3f s, heartbeat ticks %d\n", (double)elapsed / 1e9,
-           atomic_load(&hb.ticks));
+    printf("20 BLPOP 0.5 s on procs=1: %.3f s, heartbeat ticks %d\n", (double)elapsed / 1e9, ticks);
     CHECK_EQ(atomic_load(&blpops_done), 20);
     CHECK_GE(elapsed, 450 * 1000000LL);
     CHECK_LT(elapsed, 5 * 1000000000LL); /* one thread, one at a time: 10 s */
-    CHECK_GE(atomic_load(&hb.ticks), 10);
+    CHECK_GE(ticks, 10);
     puts("ok");
     return 0;
 }
