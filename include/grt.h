@@ -6,9 +6,17 @@
  *
  *   - Errors are values.  A call that can fail returns a negative errno
  *     (-EINVAL, -ETIMEDOUT, ...) and a non-negative value on success.  No
- *     call needs errno afterwards: a goroutine may resume on another thread
- *     whenever it parks, and errno belongs to the thread.  Constructors that
- *     return a pointer return NULL and set errno (they never park).
+ *     call needs errno afterwards.  Constructors that return a pointer
+ *     return NULL and set errno (they never park).
+ *   - errno's value is part of the goroutine: a goroutine resumes after a
+ *     park or a preemption with the errno it had, on whichever thread, and
+ *     starts with 0.  Its address belongs to the thread (README, hazards).
+ *   - Asynchronous preemption changes nothing a goroutine can observe:
+ *     every register, the FP environment (x87 stack and control word,
+ *     MXCSR; FPCR, FPSR) and errno.  A goroutine that starts or resumes
+ *     after a park finds the FP environment the thread had when grt_run
+ *     started (x87 stack empty), whatever ran before it there.  A signal
+ *     handler of the program is never preempted.
  *   - Times are int64_t nanoseconds on grt_now()'s monotonic clock.  A
  *     deadline is an absolute time; GRT_FOREVER means none; a deadline not
  *     after grt_now() means "do not block".

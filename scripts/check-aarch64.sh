@@ -33,7 +33,8 @@ fi
 rm -f "$log"
 tests=("$@")
 [ ${#tests[@]} -eq 0 ] && tests=(test_runnext test_goexit test_chan_basic test_select_basic test_sync_mutex test_run_twice
-  test_preempt test_preempt_regs test_preempt_libc test_preempt_syscall test_sysmon_poll test_dump test_preempt_sigframe test_preempt_regs@cortex-a72)
+  test_preempt test_preempt_regs test_preempt_libc test_preempt_syscall test_sysmon_poll test_dump test_preempt_sigframe test_preempt_regs@cortex-a72
+  test_preempt_fpenv test_preempt_errno test_preempt_sighandler)
 # Tests that re-run themselves (test_subprocess) exec the aarch64 binary
 # through qemu: without binfmt_misc the kernel cannot run it directly.
 export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu

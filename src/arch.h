@@ -21,17 +21,22 @@
 /* --- the context switch (switch.S) ------------------------------------
  * A saved context is a stack pointer: the callee-saved registers and the
  * resume pc are pushed on the stack being left (the layout is documented
- * in each switch.S). */
+ * in each switch.S), with errno's value: errno is part of the goroutine,
+ * so the switch reads it from the thread being left (errno_loc, that
+ * thread's &errno) and ctx_jump writes it into the errno of the thread
+ * that resumes.  ctx_init's frame holds 0. */
 
-/* Resume the context saved at sp.  Never returns. */
-void grt__ctx_jump(void *sp) __attribute__((noreturn));
-/* Save the caller's context in *save, move to g0's stack at g0sp (16-byte
- * aligned) and call fn(arg) there.  fn never returns; ctx_jump(*save)
- * later returns from this call. */
-void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg);
-/* Save the caller's context in *save and call fn(arg) on the same stack
- * (fn never returns; ctx_jump(*save) returns from this call). */
-void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg);
+/* Resume the context saved at sp on the thread whose errno is at
+ * errno_loc.  Never returns. */
+void grt__ctx_jump(void *sp, int *errno_loc) __attribute__((noreturn));
+/* Save the caller's context (and *errno_loc) in *save, move to g0's stack
+ * at g0sp (16-byte aligned) and call fn(arg) there.  fn never returns;
+ * ctx_jump(*save, ...) later returns from this call. */
+void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg, int *errno_loc);
+/* Save the caller's context (and *errno_loc) in *save and call fn(arg) on
+ * the same stack (fn never returns; ctx_jump(*save, ...) returns from this
+ * call). */
+void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg, int *errno_loc);
 /* Call fn(arg) on g0's stack at g0sp and come back (systemstack). */
 void grt__ctx_systemstack(void (*fn)(void *), void *arg, void *g0sp);
 /* The first frame of a goroutine: gostart calls fn(arg) as ctx_init set

@@ -13,6 +13,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "fpenv.h"
 #include "m.h"
 #include "misc.h"
 #include "p.h"
@@ -202,10 +203,12 @@ static void mstart_common(struct m *mp)
 {
     grt__g = mp->g0;
     mp->tid = (int32_t)syscall(SYS_gettid);
+    mp->errno_loc = &errno;
+    grt__fpenv_load();
     g0_bounds(mp);
     grt__race_m_start(mp->g0);
     grt__signal_m_init(mp);
-    grt__ctx_save_call(&mp->exit_sp, mstart1, mp);
+    grt__ctx_save_call(&mp->exit_sp, mstart1, mp, mp->errno_loc);
     /* grt__mexit jumped back here: the M is done. */
     grt__signal_m_fini(mp);
     grt__g = NULL;
@@ -245,7 +248,7 @@ void grt__mexit(struct m *mp)
         grt__unlock(&grt__sched.lock);
     }
     grt__race_m_exit(mp);
-    grt__ctx_jump(mp->exit_sp);
+    grt__ctx_jump(mp->exit_sp, mp->errno_loc);
 }
 
 /* A straggler (abandoned inside a syscall at shutdown) leaves its thread
@@ -253,7 +256,7 @@ void grt__mexit(struct m *mp)
 void grt__ctx_jump_exit(struct m *mp)
 {
     grt__race_m_exit(mp);
-    grt__ctx_jump(mp->exit_sp);
+    grt__ctx_jump(mp->exit_sp, mp->errno_loc);
 }
 
 struct m *grt__m_alloc(void)

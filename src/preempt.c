@@ -19,7 +19,9 @@
  *     ELF section grt_text, whose bounds the linker provides;
  *   - it is not stopped in a PLT stub on its way from runtime code into
  *     libc (see in_call_stub), and the vDSO counts as libc;
- *   - there is room on the goroutine's stack for the register save area.
+ *   - there is room on the goroutine's stack for the register save area;
+ *   - the goroutine is not inside a signal handler of the program that
+ *     runs on its stack (see in_handler).
  *
  * A program linked fully statically (libc inside the executable) gets no
  * asynchronous preemption: libc's code cannot be told from the program's.
@@ -154,6 +156,36 @@ static bool pc_preemptible(uintptr_t pc)
     return false; /* unknown code (JIT, a library loaded later): leave it */
 }
 
+/* A handler of the program's own may run on the goroutine's stack (one
+ * installed without SA_ONSTACK).  Preempted there, it would go on on
+ * another thread, and its sigreturn would put the first thread's signal
+ * mask and alternate stack on that one; so it is never preempted.  What
+ * tells us reliably that the interrupted code runs inside a handler: the
+ * kernel always builds the handler's signal frame on the stack the
+ * handler runs on, just above the handler's first frame, and it stays
+ * there until sigreturn; so a handler running on the goroutine stack has a
+ * frame between the interrupted sp and the top of that stack, and the
+ * architecture knows how to recognise one (grt__arch_sigframe_in).  What
+ * is not reliable: uc_link (Linux always stores NULL), the interrupted
+ * signal mask (a handler installed with SA_NODEFER and an empty sa_mask
+ * leaves it as it was, and a program may block signals itself), and
+ * tracking handler entry (every handler the program installs would have
+ * to be wrapped, i.e. sigaction interposed).  The search stops 256 KiB
+ * above sp (a handler that deep in its own calls would still be
+ * preempted); a false match, say stale bytes of an old frame in an
+ * uninitialised local array, only puts the preemption off to sysmon's
+ * next request.  It costs one load per 64 bytes (x86-64) or 16 bytes
+ * (aarch64) of the stack in use, and runs only at a safe point, just
+ * before a preemption. */
+#define HANDLER_SCAN_MAX (256u * 1024u)
+
+static bool in_handler(uintptr_t sp, uintptr_t hi)
+{
+    if (hi - sp > HANDLER_SCAN_MAX)
+        hi = sp + HANDLER_SCAN_MAX;
+    return grt__arch_sigframe_in(sp, hi);
+}
+
 static void chain(int sig, siginfo_t *si, void *ucp)
 {
     if (pre.old.sa_flags & SA_SIGINFO) {
@@ -184,7 +216,7 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
             uintptr_t here = (uintptr_t)__builtin_frame_address(0);
             bool on_gstack = here >= gp->stack_lo && here < gp->stack_hi;
             if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && !on_gstack &&
-                pc_preemptible(pc))
+                pc_preemptible(pc) && !in_handler(sp, gp->stack_hi))
                 (void)grt__arch_preempt_inject(ucp);
         }
     }

@@ -40,6 +40,11 @@ size_t    grt__arch_preempt_stack_need(void);
  * the architecture cannot carry this context (the request then stays
  * pending, as for any other unsafe point). */
 bool      grt__arch_preempt_inject(void *ucp);
+/* Whether [lo, hi), the live part of a goroutine stack above an
+ * interrupted sp, holds a signal frame that the kernel built: the
+ * interrupted code is then inside a signal handler running on that stack
+ * (preempt.c, in_handler).  Reads the stack only. */
+bool      grt__arch_sigframe_in(uintptr_t lo, uintptr_t hi);
 /* Called first for every SIGURG.  True if the signal belongs to a
  * trampoline on its way back (aarch64 returns to the interrupted code
  * through a signal of its own, see src/arch/aarch64/preempt_arch.c): the

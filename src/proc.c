@@ -11,6 +11,7 @@
  */
 #include "runtime.h"
 #include "env.h"
+#include "fpenv.h"
 #include "g.h"
 #include "globrunq.h"
 #include "m.h"
@@ -195,6 +196,7 @@ int grt_run(const grt_config *cfg, grt_fn main_fn, void *arg)
     }
     run_active = 1;
     grt__unlock(&run_lock);
+    grt__fpenv_capture();
 
     int rc = schedinit(cfg, main_fn, arg);
     if (rc != 0) {

@@ -191,6 +191,7 @@ struct m {
     void       *sigstack;  /* this M's signal stack (signal.c) */
     stack_t     old_sigstack;
     int32_t     tid;       /* kernel thread id */
+    int        *errno_loc; /* this thread's errno (switch.S saves and restores it) */
 };
 
 /* ------------------------------------------------------------------ */

@@ -240,14 +240,15 @@ static inline void mcall_impl(void (*fn)(struct g *), bool dying)
     struct g *gp = getg();
     struct m *mp = gp->m;
     grt__g = mp->g0; /* first, so a signal sees "in the scheduler" */
+    /* The switch saves errno with the context (switch.S). */
     if (GRT_RACE) {
         mp->mcall_fn = fn;
         grt__race_switch_start(gp, mp->g0, dying);
-        grt__ctx_mcall(&gp->sched.sp, mp->g0_top, mcall_race_entry, gp);
+        grt__ctx_mcall(&gp->sched.sp, mp->g0_top, mcall_race_entry, gp, mp->errno_loc);
     } else {
-        grt__ctx_mcall(&gp->sched.sp, mp->g0_top, (void (*)(void *))fn, gp);
+        grt__ctx_mcall(&gp->sched.sp, mp->g0_top, (void (*)(void *))fn, gp, mp->errno_loc);
     }
-    /* Resumed by gogo, possibly on another thread. */
+    /* Resumed by gogo, possibly on another thread, with its errno. */
     grt__race_switch_finish(gp);
 }
 
@@ -295,7 +296,7 @@ static _Noreturn void gogo(struct g *gp)
 {
     grt__race_switch_start(getg(), gp, false);
     grt__g = gp;
-    grt__ctx_jump(gp->sched.sp);
+    grt__ctx_jump(gp->sched.sp, gp->m->errno_loc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -345,7 +346,8 @@ static _Noreturn void execute(struct g *gp, bool inherit)
     if (gp->stack == NULL)
         grt__stack_bind(pp, gp);
     if (gp->sched.sp == NULL) {
-        /* First run: build the frame that starts fn and returns to goexit. */
+        /* First run: build the frame that starts fn and returns to goexit
+         * (and sets errno to 0, as a thread starts with). */
         grt__race_g_start(gp);
         if (GRT_RACE)
             gp->sched.sp = grt__ctx_init(stack_start(gp), race_gostart, gp);

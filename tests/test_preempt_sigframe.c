@@ -20,6 +20,21 @@
 
 #if defined(__aarch64__) && !defined(GRT_TSAN)
 
+/* libgrt.a is one relocatable object (grt_text.o), which this test pulls
+ * in for grt__fatal and grt__g: the functions compiled in here get names
+ * of their own so that they do not clash with the library's. */
+#define grt__arch_insn_in_stub       test_arch_insn_in_stub
+#define grt__arch_preempt_init       test_arch_preempt_init
+#define grt__arch_preempt_inject     test_arch_preempt_inject
+#define grt__arch_preempt_resume     test_arch_preempt_resume
+#define grt__arch_preempt_stack_need test_arch_preempt_stack_need
+#define grt__arch_preempt_supported  test_arch_preempt_supported
+#define grt__arch_sigframe_in        test_arch_sigframe_in
+#define grt__arch_uc_fp              test_arch_uc_fp
+#define grt__arch_uc_pc              test_arch_uc_pc
+#define grt__arch_uc_sp              test_arch_uc_sp
+#define grt__async_preempt_arm       test_async_preempt_arm
+#define grt__async_preempt_retry     test_async_preempt_retry
 #include "../src/arch/aarch64/preempt_arch.c"
 
 #include <sys/prctl.h>

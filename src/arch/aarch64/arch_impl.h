@@ -12,9 +12,9 @@
 
 static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)
 {
-    uintptr_t *sp = (uintptr_t *)((hi & ~(uintptr_t)15) - 160);
-    for (int i = 0; i < 20; i++)
-        sp[i] = 0;
+    uintptr_t *sp = (uintptr_t *)((hi & ~(uintptr_t)15) - 176);
+    for (int i = 0; i < 22; i++)
+        sp[i] = 0;                    /* sp[20]: errno, 0 at start */
     sp[0] = (uintptr_t)fn;            /* x19 */
     sp[1] = (uintptr_t)arg;           /* x20 */
     sp[10] = 0;                       /* x29: end of the frame chain */

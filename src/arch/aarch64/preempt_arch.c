@@ -40,7 +40,11 @@
  *      before, and the pc and sp) and writes the saved state over the
  *      fresh frame: x0-x30, sp, pc, pstate, and FPSR, FPCR and the vector
  *      registers in the FP/SIMD record (and the SVE record: see below).
- *      The handler returns; rt_sigreturn loads all of it.  Nothing is
+ *      The handler returns; rt_sigreturn loads all of it.
+ * Between 1 and 3 the thread runs the scheduler and other goroutines with
+ * the baseline FPCR and a clear FPSR (src/fpenv.h): inject writes them
+ * into the frame it redirects, so nothing of the goroutine's FP
+ * environment stays on the thread.  Nothing is
  *      clobbered, not even the flags, and the resumed code finds its
  *      registers, its lr and its stack exactly as they were.
  *
@@ -87,6 +91,7 @@
  */
 #include "runtime.h"
 #include "arch.h"
+#include "fpenv.h"
 #include "preempt.h"
 #include "sched.h"
 
@@ -200,7 +205,7 @@ bool grt__arch_insn_in_stub(uintptr_t pc)
 }
 
 /* The save area with the largest SVE payload we carry, and the scheduler
- * call the trampoline makes (mcall saves 160 bytes on this stack too). */
+ * call the trampoline makes (mcall saves 176 bytes on this stack too). */
 size_t grt__arch_preempt_stack_need(void)
 {
     return sizeof(struct area) + sve_reserve + 16 + 1024;
@@ -300,6 +305,24 @@ static bool parse(mcontext_t *mc, struct recs *r)
 
 static uint64_t *rec_u64(struct _aarch64_ctx *h) { return (uint64_t *)(void *)(h + 1); }
 
+/* A signal frame is found by its FP/SIMD record, the first record of the
+ * frame's mcontext, 16-byte aligned: FPSIMD_MAGIC and the record's size,
+ * and the sp saved in the same mcontext pointing above it, where the
+ * interrupted code's stack went on.  (qemu-user builds the same frame.) */
+__attribute__((no_sanitize_address)) bool grt__arch_sigframe_in(uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t rec = offsetof(mcontext_t, __reserved);
+    for (uintptr_t a = (lo + rec + 15) & ~(uintptr_t)15; a + 16 <= hi; a += 16) {
+        const volatile uint32_t *h = (const volatile uint32_t *)a;
+        if (h[0] != FPSIMD_MAGIC || h[1] != sizeof(struct fpsimd_context))
+            continue;
+        const volatile uint64_t *sp = (const volatile uint64_t *)(a - rec + offsetof(mcontext_t, sp));
+        if (*sp > a && *sp <= hi)
+            return true;
+    }
+    return false;
+}
+
 /* Make the interrupted goroutine run grt__async_preempt (step 1 above). */
 __attribute__((no_sanitize_address)) bool grt__arch_preempt_inject(void *ucp)
 {
@@ -345,6 +368,12 @@ __attribute__((no_sanitize_address)) bool grt__arch_preempt_inject(void *ucp)
     ar->has_por = r.poe != NULL;
     ar->por = r.poe ? *rec_u64(r.poe) : 0;
     ar->reblock = 0;
+
+    /* The thread goes on to the scheduler and to other goroutines with the
+     * baseline FP environment (src/fpenv.h), not this goroutine's, which
+     * resume puts back: rt_sigreturn loads FPCR and FPSR from this frame. */
+    r.fpsimd->fpcr = grt__fpenv_base.ctl;
+    r.fpsimd->fpsr = 0;
 
     mc->sp = (uintptr_t)ar;
     mc->regs[29] = (uintptr_t)ar;

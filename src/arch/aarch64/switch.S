@@ -3,18 +3,24 @@
  *
  * Callee-saved state: x19-x28, the frame pointer x29, the link register x30
  * (the resume pc) and the low halves of v8-v15 (d8-d15).  They are stored
- * in a 160-byte frame on the stack being left; gobuf.sp points at it:
+ * in a 176-byte frame on the stack being left, with the goroutine's errno
+ * (read from the errno of the thread being left, written into the errno
+ * of the thread that resumes; see x86_64/switch.S for why here);
+ * gobuf.sp points at it:
  *
  *     sp+0   x19 x20   sp+16  x21 x22   sp+32  x23 x24   sp+48 x25 x26
  *     sp+64  x27 x28   sp+80  x29 x30   sp+96  d8  d9    sp+112 d10 d11
- *     sp+128 d12 d13   sp+144 d14 d15
+ *     sp+128 d12 d13   sp+144 d14 d15   sp+160 errno (32 bits), unused
  *
  * FPCR is shared by the goroutines of a thread, as on x86-64 (switch.S).
  */
     .text
 
-.macro SAVE_CTX
-    sub sp, sp, #160
+/* errno_reg: the register holding the errno address. */
+.macro SAVE_CTX errno_reg
+    sub sp, sp, #176
+    ldr w9, [\errno_reg]
+    str x9, [sp, #160]
     stp x19, x20, [sp, #0]
     stp x21, x22, [sp, #16]
     stp x23, x24, [sp, #32]
@@ -27,13 +33,15 @@
     stp d14, d15, [sp, #144]
 .endm
 
-/* void grt__ctx_jump(void *sp) */
+/* void grt__ctx_jump(void *sp, int *errno_loc) */
     .globl grt__ctx_jump
     .hidden grt__ctx_jump
     .type grt__ctx_jump, %function
     .p2align 4
 grt__ctx_jump:
     mov sp, x0
+    ldr w9, [sp, #160]
+    str w9, [x1]
     ldp x19, x20, [sp, #0]
     ldp x21, x22, [sp, #16]
     ldp x23, x24, [sp, #32]
@@ -44,17 +52,18 @@ grt__ctx_jump:
     ldp d10, d11, [sp, #112]
     ldp d12, d13, [sp, #128]
     ldp d14, d15, [sp, #144]
-    add sp, sp, #160
+    add sp, sp, #176
     ret
     .size grt__ctx_jump, .-grt__ctx_jump
 
-/* void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg) */
+/* void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg,
+ *                     int *errno_loc) */
     .globl grt__ctx_mcall
     .hidden grt__ctx_mcall
     .type grt__ctx_mcall, %function
     .p2align 4
 grt__ctx_mcall:
-    SAVE_CTX
+    SAVE_CTX x4
     mov x9, sp
     str x9, [x0]
     mov sp, x1
@@ -64,13 +73,14 @@ grt__ctx_mcall:
     brk #0
     .size grt__ctx_mcall, .-grt__ctx_mcall
 
-/* void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg) */
+/* void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg,
+ *                         int *errno_loc) */
     .globl grt__ctx_save_call
     .hidden grt__ctx_save_call
     .type grt__ctx_save_call, %function
     .p2align 4
 grt__ctx_save_call:
-    SAVE_CTX
+    SAVE_CTX x3
     mov x9, sp
     str x9, [x0]
     mov x0, x2

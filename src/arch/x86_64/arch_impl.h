@@ -24,12 +24,13 @@ static inline void *grt__ctx_init(uintptr_t hi, void (*fn)(void *), void *arg)
     *--sp = 0;                           /* r13 */
     *--sp = 0;                           /* r14 */
     *--sp = 0;                           /* r15 */
+    *--sp = 0;                           /* errno: a goroutine starts with 0 */
     return sp;
 }
 
 /* The pc and frame pointer a saved context will resume with. */
-static inline uintptr_t grt__ctx_pc(void *sp) { return ((uintptr_t *)sp)[6]; }
-static inline uintptr_t grt__ctx_fp(void *sp) { return ((uintptr_t *)sp)[5]; }
+static inline uintptr_t grt__ctx_pc(void *sp) { return ((uintptr_t *)sp)[7]; }
+static inline uintptr_t grt__ctx_fp(void *sp) { return ((uintptr_t *)sp)[6]; }
 
 static inline void grt__cpu_relax(void) { __asm__ __volatile__("pause" ::: "memory"); }
 

@@ -13,6 +13,7 @@
 /* Read by switch.S. */
 uint64_t grt__xsave_size = 512;
 uint8_t  grt__xsave_ok;
+uint8_t  grt__avx_ok; /* the OS keeps AVX state: the trampoline may vzeroupper */
 
 bool grt__arch_preempt_supported(void)
 {
@@ -23,6 +24,7 @@ void grt__arch_preempt_init(void)
 {
     unsigned a, b, c, d;
     grt__xsave_ok = 0;
+    grt__avx_ok = 0;
     grt__xsave_size = 512 + 64;
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return;
@@ -33,6 +35,10 @@ void grt__arch_preempt_init(void)
     /* ebx: bytes needed for the features enabled in XCR0 right now. */
     grt__xsave_size = (uint64_t)b + 64;
     grt__xsave_ok = 1;
+    uint32_t xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    (void)xcr0_hi;
+    grt__avx_ok = (xcr0_lo & 6u) == 6u; /* SSE and AVX state enabled */
 }
 
 uintptr_t grt__arch_uc_pc(void *ucp)
@@ -79,6 +85,32 @@ bool grt__arch_insn_in_stub(uintptr_t pc)
 size_t grt__arch_preempt_stack_need(void)
 {
     return 128 + 8 + 8 + 15 * 8 + (size_t)grt__xsave_size + 64 + 1024;
+}
+
+/* A signal frame is found by its FP state, which the kernel stores
+ * 64-byte aligned in the frame, with the xsave layout's software area
+ * (bytes 464-511 of the legacy region) starting with FP_XSTATE_MAGIC1 and
+ * giving the area's size, and FP_XSTATE_MAGIC2 stored right after the
+ * area.  Both magics at the right distance do not occur by chance.  (A
+ * kernel on a CPU without xsave, older than 2008, writes no magic: its
+ * frames are not recognised.) */
+#define FP_XSTATE_MAGIC1_ 0x46505853u
+#define FP_XSTATE_MAGIC2_ 0x46505845u
+#define SW_BYTES          464 /* struct _fpx_sw_bytes in the fxsave area */
+
+__attribute__((no_sanitize_address)) bool grt__arch_sigframe_in(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t a = (lo + 63) & ~(uintptr_t)63; a + 512 <= hi; a += 64) {
+        const volatile uint32_t *sw = (const volatile uint32_t *)(a + SW_BYTES);
+        if (sw[0] != FP_XSTATE_MAGIC1_)
+            continue;
+        uint32_t size = sw[4], extended = sw[1]; /* xstate_size, extended_size */
+        if (size < 512 + 64 || extended != size + 4 || size > hi - a - 4)
+            continue;
+        if (*(const volatile uint32_t *)(a + size) == FP_XSTATE_MAGIC2_)
+            return true;
+    }
+    return false;
 }
 
 /* Make the interrupted code call grt__async_preempt: push its pc below the

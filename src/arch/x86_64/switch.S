@@ -5,19 +5,32 @@
  * (rbx, rbp, r12-r15) and the return address need to survive it; the
  * caller-saved ones are dead by the ABI.  They are pushed on the stack being
  * left, and the stack pointer is stored in the gobuf.  Resuming pops them
- * and returns.  Frame of a saved context, from gobuf.sp upwards:
+ * and returns.  errno is part of the goroutine too (API.md): its value is
+ * saved in the same frame from the errno of the thread being left, and
+ * written into the errno of the thread that resumes the frame.  Here, and
+ * not in C around the switch, because then every path (park, yield,
+ * preemption, syscall exit) gets it, and the C callers keep their tail call
+ * into grt__ctx_mcall: a call that "returns" through grt__ctx_jump's
+ * indirect jump would leave the return stack buffer one entry off and cost
+ * every later return a misprediction (yield went from ~35 to ~90 ns).
+ * Frame of a saved context, from gobuf.sp upwards:
  *
- *     sp+0  r15   sp+8  r14   sp+16 r13   sp+24 r12
- *     sp+32 rbx   sp+40 rbp   sp+48 return pc
+ *     sp+0  errno (low 32 bits)
+ *     sp+8  r15   sp+16 r14   sp+24 r13   sp+32 r12
+ *     sp+40 rbx   sp+48 rbp   sp+56 return pc
  *
  * MXCSR and the x87 control word are callee-saved too but are not switched:
  * goroutines share the FP environment of the thread, as Go's do (a
  * goroutine that changes the rounding mode must restore it before any
- * call that can park).  That keeps a switch at the physical floor.
+ * call that can park).  That keeps a switch at the physical floor.  An
+ * asynchronous preemption is no call: there the trampoline below saves
+ * the goroutine's FP state and gives the thread the baseline
+ * (src/fpenv.h).
  */
     .text
 
-/* void grt__ctx_jump(void *sp): resume a saved context.  Never returns. */
+/* void grt__ctx_jump(void *sp, int *errno_loc): resume a saved context on
+ * the thread whose errno is at errno_loc.  Never returns. */
     .globl grt__ctx_jump
     .hidden grt__ctx_jump
     .type grt__ctx_jump, @function
@@ -25,6 +38,8 @@
 grt__ctx_jump:
     .cfi_startproc
     movq %rdi, %rsp
+    popq %rax
+    movl %eax, (%rsi)
     popq %r15
     popq %r14
     popq %r13
@@ -39,10 +54,12 @@ grt__ctx_jump:
     .cfi_endproc
     .size grt__ctx_jump, .-grt__ctx_jump
 
-/* void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg)
- * Save the caller's context in *save, move to the g0 stack at g0sp (16-byte
- * aligned) and call fn(arg) there.  fn never returns; the saved context is
- * resumed later by grt__ctx_jump, which returns from this call. */
+/* void grt__ctx_mcall(void **save, void *g0sp, void (*fn)(void *), void *arg,
+ *                     int *errno_loc)
+ * Save the caller's context (and errno, read at errno_loc) in *save, move
+ * to the g0 stack at g0sp (16-byte aligned) and call fn(arg) there.  fn
+ * never returns; the saved context is resumed later by grt__ctx_jump,
+ * which returns from this call. */
     .globl grt__ctx_mcall
     .hidden grt__ctx_mcall
     .type grt__ctx_mcall, @function
@@ -55,6 +72,8 @@ grt__ctx_mcall:
     pushq %r13
     pushq %r14
     pushq %r15
+    movl (%r8), %eax
+    pushq %rax
     movq %rsp, (%rdi)
     movq %rsi, %rsp
     movq %rcx, %rdi
@@ -64,10 +83,11 @@ grt__ctx_mcall:
     .cfi_endproc
     .size grt__ctx_mcall, .-grt__ctx_mcall
 
-/* void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg)
- * Save the caller's context in *save and call fn(arg) further down the same
- * stack.  mstart uses it: the scheduler runs below, and at shutdown
- * grt__ctx_jump(*save) returns from this call. */
+/* void grt__ctx_save_call(void **save, void (*fn)(void *), void *arg,
+ *                         int *errno_loc)
+ * Save the caller's context (and errno) in *save and call fn(arg) further
+ * down the same stack.  mstart uses it: the scheduler runs below, and at
+ * shutdown grt__ctx_jump(*save, errno_loc) returns from this call. */
     .globl grt__ctx_save_call
     .hidden grt__ctx_save_call
     .type grt__ctx_save_call, @function
@@ -80,8 +100,9 @@ grt__ctx_save_call:
     pushq %r13
     pushq %r14
     pushq %r15
-    movq %rsp, (%rdi)
-    subq $8, %rsp           /* 8 + 6*8 + 8: aligned to 16 for the call */
+    movl (%rcx), %eax
+    pushq %rax
+    movq %rsp, (%rdi)       /* 8 + 7*8: aligned to 16 for the call */
     movq %rdx, %rdi
     call *%rsi
     ud2
@@ -152,7 +173,10 @@ grt__goexit_stub:
  * return to the interrupted pc with the interrupted sp (ret $128 skips the
  * red zone the handler stepped over).  Frame, from the interrupted sp down:
  * red zone (128), interrupted pc, interrupted rbp (rbp points here), flags,
- * 14 general registers, then the 64-byte aligned xsave area. */
+ * 14 general registers, then the 64-byte aligned xsave area.  The xsave
+ * area holds the goroutine's whole FP environment too (x87 stack and
+ * control word, MXCSR), which the thread does not carry to the next
+ * goroutine: see below. */
     .text
     .globl grt__async_preempt
     .hidden grt__async_preempt
@@ -207,7 +231,18 @@ grt__async_preempt:
     xsave64 (%rsp)
     jmp 2f
 1:  fxsave64 (%rsp)
-2:  call grt__async_preempt_park
+    /* The thread leaves our FP state behind: the scheduler and whatever
+     * goroutine runs next here get the baseline (src/fpenv.h), an empty
+     * x87 stack, the control word and MXCSR as at grt_run with no flag
+     * raised, and clean upper halves of the vector registers (dirty ones
+     * slow down SSE code on some cores).  xrstor puts ours back. */
+2:  fninit
+    fldcw grt__fpenv_base+4(%rip)
+    ldmxcsr grt__fpenv_base(%rip)
+    cmpb $0, grt__avx_ok(%rip)
+    je 5f
+    vzeroupper
+5:  call grt__async_preempt_park
     cmpb $0, grt__xsave_ok(%rip)
     je 3f
     movl $-1, %eax
