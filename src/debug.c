@@ -23,6 +23,8 @@
 #include "p.h"
 #include "runq.h"
 #include "sched.h"
+#include "offload.h"
+#include "sys.h"
 #include "sema.h"
 
 
@@ -51,7 +53,7 @@ static void fdprintf(int fd, const char *fmt, ...)
     if (n > (int)sizeof buf - 1)
         n = (int)sizeof buf - 1;
     for (int off = 0; off < n;) {
-        ssize_t w = write(fd, buf + off, (size_t)(n - off));
+        ssize_t w = grt__sys_write(fd, buf + off, (size_t)(n - off));
         if (w <= 0)
             break;
         off += (int)w;
@@ -324,6 +326,11 @@ void grt__dump_goroutines(int fd)
      * and nobody else should wait for that.  allg records are never freed
      * while the runtime runs. */
     grt__allg_each_nolock(dump_one, &c);
+    int64_t threads, queued, total;
+    grt__offload_stats(&threads, &queued, &total);
+    if (threads > 0 || total > 0)
+        fdprintf(fd, "offload pool: %lld threads, %lld queued, %lld calls\n", (long long)threads,
+                 (long long)queued, (long long)total);
 }
 
 /* Write all of [buf, buf + n) to fd.  Each write may block (a pipe that a
@@ -335,12 +342,12 @@ static int write_out(int fd, const char *buf, size_t n)
     int rc = 0;
     grt_syscall_enter();
     while (n > 0) {
-        ssize_t w = write(fd, buf, n);
+        ssize_t w = grt__sys_write(fd, buf, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN) {
             struct pollfd pfd = {fd, POLLOUT, 0};
-            poll(&pfd, 1, -1);
+            grt__sys_poll(&pfd, 1, -1);
             continue;
         }
         if (w <= 0) {

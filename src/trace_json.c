@@ -9,6 +9,7 @@
  */
 #include "sched.h"
 #include "trace_event.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,7 @@ static const char *const end_names[] = {
 static bool rw_all(int fd, char *p, size_t len, bool wr)
 {
     while (len > 0) {
-        ssize_t k = wr ? write(fd, p, len) : read(fd, p, len);
+        ssize_t k = wr ? grt__sys_write(fd, p, len) : grt__sys_read(fd, p, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
