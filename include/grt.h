@@ -581,7 +581,14 @@ GRT_EXTERN int grt_sem_release(grt_sem *s, int64_t n);
  * -EAGAIN when no pool thread exists and none can be started (fn did not
  * run).  Called from a thread that is not running a goroutine (or with no
  * runtime), it calls fn(arg) directly and returns 0.  A goroutine waiting
- * here is not "asleep" for deadlock detection.  When grt_run returns, idle
+ * here is not "asleep" for deadlock detection.  The caller's context
+ * interrupts the wait: once it ends, grt_offload returns its error
+ * (-ECANCELED or -ETIMEDOUT) at once, but fn still runs, exactly once, in
+ * the pool (it may be running already): arg must stay valid until fn has
+ * returned, so under a context that may end pass heap memory that fn
+ * itself frees, not the caller's stack.  fn runs exactly once whenever
+ * grt_offload returns 0 or a context's error (except a call still queued
+ * when grt_run returns: it never runs), and never otherwise.  When grt_run returns, idle
  * pool threads have ended; one still inside fn ends when fn returns.
  * grt_stats counts the pool (offload_threads, offload_queued, offloads)
  * and grt_dump shows waiters as "offload".

@@ -18,8 +18,11 @@
  *     a G*       the waiter parked on it
  *
  * The pool moves it to DONE with one exchange and readies the G it took
- * out; a deadline timer moves G -> NIL (and readies it); the leaving waiter
- * moves NIL -> ABANDONED.  Whoever reaches a final state first decides who
+ * out; a deadline timer, or the end of the waiter's context (ctx.h), moves
+ * G -> NIL (and readies it); the leaving waiter moves NIL -> ABANDONED.  A
+ * request with an abandoned callback (it owns arg) that is abandoned
+ * while still queued is dropped without running fn; grt_offload's own
+ * requests always run fn, once (the caller may count on that to free).  Whoever reaches a final state first decides who
  * owns fn's results: the waiter (DONE) or the pool (ABANDONED: it calls the
  * request's abandoned callback).  The request itself is freed by whichever
  * of the two drops the last reference.
@@ -31,6 +34,7 @@
  */
 #include "offload.h"
 #include "runtime.h"
+#include "ctx.h"
 #include "deadline.h"
 #include "env.h"
 #include "misc.h"
@@ -142,7 +146,10 @@ static void *offload_thread(void *unused)
             pool.tail = NULL;
         st_relaxed(&pool.nqueued, pool.nqueued - 1);
         pthread_mutex_unlock(&pool.mu);
-        o->fn(o->arg);
+        /* acquire: pairs with the leaving waiter's CAS to ABANDONED; nobody
+         * wants fn's result any more (and arg may be gone with the caller) */
+        if (o->abandoned == NULL || ld_acquire(&o->slot) != SLOT_ABANDONED)
+            o->fn(o->arg);
         pthread_mutex_lock(&pool.mu);
         offload_complete(o);
         /* only now: until its waiter is readied it must not look stuck */
@@ -221,6 +228,17 @@ static void offload_deadline_fire(void *arg, uintptr_t seq, int64_t now)
         grt__goready((struct g *)seq);
 }
 
+/* The waiter's context ended: take it out of the slot unless the pool or
+ * the deadline took it first (they ready it then).  Under the context's
+ * lock: one CAS, nothing else. */
+static bool offload_cancel(struct g *gp, void *arg)
+{
+    grt__offload *o = arg;
+    /* acq_rel: the same single-winner CAS as offload_complete's exchange
+     * and offload_deadline_fire's */
+    return cas_acqrel(&o->slot, (uintptr_t)gp, SLOT_NIL);
+}
+
 int grt__offload_wait(grt__offload *o, int64_t deadline)
 {
     struct g *gp = grt__curg();
@@ -229,8 +247,11 @@ int grt__offload_wait(grt__offload *o, int64_t deadline)
         free(o);
         return 0;
     }
-    int rc = -ETIMEDOUT;
-    if ((deadline != GRT_FOREVER && deadline <= grt__nanotime()) ||
+    /* Waiting always parks: an ended context refuses a request whose arg
+     * the abandoned callback can take back before fn starts.  Others are
+     * queued anyway (grt_offload runs fn once) and the park returns at once. */
+    int rc = o->abandoned ? grt__park_check(gp) : 0;
+    if (rc != 0 || (rc = -ETIMEDOUT, deadline != GRT_FOREVER && deadline <= grt__nanotime()) ||
         (rc = offload_submit(o)) != 0) {
         if (o->abandoned) /* fn never ran: arg goes back the same way */
             o->abandoned(o->arg);
@@ -245,16 +266,17 @@ int grt__offload_wait(grt__offload *o, int64_t deadline)
         t.seq = (uintptr_t)gp;
         grt__timer_add(&t);
     }
+    int cerr = 0;
     while (ld_acquire(&o->slot) != SLOT_DONE) {
-        grt__gopark(offload_commit, o, WAIT_OFFLOAD);
-        if (deadline != GRT_FOREVER && deadline <= grt__nanotime())
+        cerr = grt__gopark_intr(gp, offload_commit, o, WAIT_OFFLOAD, offload_cancel);
+        if (cerr != 0 || (deadline != GRT_FOREVER && deadline <= grt__nanotime()))
             break;
     }
     if (deadline != GRT_FOREVER)
         grt__timer_del(&t); /* after this its callback no longer runs */
     rc = 0;
     if (ld_acquire(&o->slot) != SLOT_DONE && cas_acqrel(&o->slot, SLOT_NIL, SLOT_ABANDONED)) {
-        rc = -ETIMEDOUT;
+        rc = cerr != 0 ? cerr : -ETIMEDOUT;
         pthread_mutex_lock(&pool.mu);
         pool.nbound--;
         pthread_mutex_unlock(&pool.mu);

@@ -17,10 +17,14 @@ typedef struct grt__offload grt__offload;
 
 /* A request to run fn(arg) in the pool.  done(arg), if not NULL, runs on the
  * pool thread after fn when the waiter has abandoned the request (it owns
- * arg then: free what fn produced).  NULL and errno on failure. */
+ * arg then: free what fn produced); with it, a request abandoned before
+ * it started (or under a context that had ended) never runs fn.  Without
+ * it fn runs once whenever the request was queued.  NULL and errno on
+ * failure. */
 grt__offload *grt__offload_new(grt_fn fn, void *arg, grt_fn abandoned);
 /* Queue it and park until fn has returned or deadline passes: 0, or
- * -ETIMEDOUT (also for a deadline already past: fn is not started), or
+ * -ETIMEDOUT (also for a deadline already past: fn is not started), the
+ * error of the caller's context when it ends first, or
  * -ESRCH/-EAGAIN when it cannot be queued.  The request is gone when it
  * returns; after a failure arg belongs to the abandoned callback, which
  * has run or will run when fn returns. */

@@ -4,7 +4,9 @@
  * fd reuse, an fd the hook never saw and one closed behind its back,
  * poll/select results equal to the kernel's, poll with nfds 0 and 10,000
  * fds, negative timeouts, epoll_wait, sleeps overlapping on one P, name
- * lookups in the pool, regular files, errno under migration, GRT_HOOK=0. */
+ * lookups in the pool, regular files, errno under migration, GRT_HOOK=0;
+ * an ended context fails a hooked call that would park (ECANCELED,
+ * ETIMEDOUT). */
 #include "grt_test.h"
 
 #include <fcntl.h>
@@ -19,11 +21,6 @@
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-
-#ifndef GRT_SECOND
-#define GRT_MILLISECOND ((int64_t)1000000)
-#define GRT_SECOND      ((int64_t)1000000000)
-#endif
 
 /* errno read and written fresh (never through an &errno kept by the
  * compiler across a call that parked: see README, the &errno caveat). */
@@ -511,6 +508,141 @@ static void test_errno_migration(void)
     CHECK_EQ(atomic_load(&mig_done), 16);
 }
 
+/* --- contexts: a hooked call that would park fails with the context's errno */
+
+enum { CTX_READ, CTX_POLL, CTX_POLL0, CTX_SELECT, CTX_EPOLL, CTX_USLEEP, CTX_NANOSLEEP,
+       CTX_SLEEP, CTX_GAI, CTX_CASES };
+
+static void ctx_canceller(void *arg)
+{
+    grt_sleep(30 * GRT_MILLISECOND);
+    CHECK_EQ(grt_ctx_cancel(arg), 0);
+    grt_ctx_release(arg);
+}
+
+/* A context that ends in about 30 ms: cancelled, or at its deadline. */
+static grt_ctx *ctx_ending(bool deadline)
+{
+    grt_ctx *c = deadline ? grt_ctx_with_deadline(NULL, grt_now() + 30 * GRT_MILLISECOND)
+                          : grt_ctx_with_cancel(NULL);
+    CHECK(c != NULL);
+    if (!deadline)
+        CHECK_EQ(grt_go(ctx_canceller, grt_ctx_retain(c)), 0);
+    return c;
+}
+
+/* One hooked call that would wait for seconds; its result, errno in *e. */
+static long ctx_call(int which, int fd, int *e)
+{
+    char b;
+    long r;
+    struct pollfd p = {fd, POLLIN, 0};
+    errno_put(0);
+    switch (which) {
+    case CTX_READ:
+        r = read(fd, &b, 1);
+        break;
+    case CTX_POLL:
+        r = poll(&p, 1, -1);
+        break;
+    case CTX_POLL0:
+        r = poll(NULL, 0, 5000);
+        break;
+    case CTX_SELECT: {
+        fd_set rs;
+        FD_ZERO(&rs);
+        FD_SET(fd, &rs);
+        r = select(fd + 1, &rs, NULL, NULL, NULL);
+        break;
+    }
+    case CTX_EPOLL: {
+        int ep = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event ev = {.events = EPOLLIN};
+        CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+        r = epoll_wait(ep, &ev, 1, 5000);
+        *e = errno_now();
+        close(ep);
+        return r;
+    }
+    case CTX_USLEEP:
+        r = usleep(5000000);
+        break;
+    case CTX_NANOSLEEP:
+        r = nanosleep(&(struct timespec){5, 0}, NULL);
+        break;
+    case CTX_SLEEP:
+        r = sleep(5) == 5 ? -1 : 0; /* interrupted: nothing slept */
+        break;
+    default: {
+        struct addrinfo *res = NULL;
+        r = getaddrinfo("localhost", "80", NULL, &res) == EAI_SYSTEM ? -1 : 0;
+        if (r == 0 && res)
+            freeaddrinfo(res);
+    }
+    }
+    *e = errno_now();
+    return r;
+}
+
+static void test_contexts(void)
+{
+    for (int dl = 0; dl < 2; dl++) {
+        int want = dl ? ETIMEDOUT : ECANCELED;
+        for (int which = 0; which < CTX_CASES; which++) {
+            int sv[2];
+            pair(sv);
+            grt_ctx *c = ctx_ending(dl);
+            grt_ctx *old = grt_ctx_swap(c);
+            int e;
+            if (which != CTX_GAI) { /* a lookup of localhost is too quick to interrupt */
+                int64_t t0 = grt_now();
+                CHECK_EQ(ctx_call(which, sv[0], &e), -1);
+                CHECK_EQ(e, want);
+                int64_t el = grt_now() - t0;
+                CHECK_GE(el, 20 * GRT_MILLISECOND);
+                CHECK_LT(el, 3 * GRT_SECOND);
+            } else {
+                while (grt_ctx_err(c) == 0)
+                    grt_sleep(5 * GRT_MILLISECOND);
+                CHECK_EQ(grt_ctx_err(c), -want); /* that sleep saw it end */
+            }
+            /* Ended already: at once, with the same errno. */
+            int64_t t0 = grt_now();
+            CHECK_EQ(ctx_call(which, sv[0], &e), -1);
+            CHECK_EQ(e, want);
+            CHECK_LT(grt_now() - t0, 3 * GRT_SECOND);
+            /* What can proceed still does, and the descriptor is intact. */
+            CHECK_EQ(write(sv[1], "y", 1), 1);
+            char b = 0;
+            CHECK_EQ(read(sv[0], &b, 1), 1);
+            CHECK_EQ(b, 'y');
+            grt_ctx_swap(old);
+            grt_ctx_release(c);
+            close(sv[0]);
+            close(sv[1]);
+        }
+    }
+    /* A live context changes nothing: SO_RCVTIMEO is still EAGAIN (not
+     * the context's ETIMEDOUT), a lookup still answers. */
+    grt_ctx *c = grt_ctx_with_deadline(NULL, grt_now() + 10 * GRT_SECOND);
+    grt_ctx *old = grt_ctx_swap(c);
+    int sv[2];
+    pair(sv);
+    struct timeval tv = {0, 50000};
+    CHECK_EQ(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    char b;
+    errno_put(0);
+    CHECK_EQ(read(sv[0], &b, 1), -1);
+    CHECK_EQ(errno_now(), EAGAIN);
+    struct addrinfo *res = NULL;
+    CHECK_EQ(getaddrinfo("localhost", "80", NULL, &res), 0);
+    freeaddrinfo(res);
+    grt_ctx_swap(old);
+    grt_ctx_release(c);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void main_fn(void *arg)
 {
     int procs = (int)(intptr_t)arg;
@@ -524,6 +656,7 @@ static void main_fn(void *arg)
         test_poll_equal();
         test_poll_waits();
         test_lookup_and_files();
+        test_contexts();
     } else {
         test_errno_migration();
     }

@@ -2,7 +2,8 @@
  * ticking; bad input; off-goroutine direct call; the pool's limit, FIFO
  * order, retirement and release at grt_run's end; stats and dump; a
  * goroutine waiting for an offload is not a deadlock; an abandoned wait
- * (the deadline form grt_dial uses) never touches the waiter's memory. */
+ * (the deadline form grt_dial uses) never touches the waiter's memory;
+ * a goroutine's context ends the wait (fn still runs, once). */
 #include "grt_test.h"
 
 #include <dirent.h>
@@ -10,11 +11,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
-
-#ifndef GRT_SECOND /* until the contexts land in grt.h */
-#define GRT_MILLISECOND ((int64_t)1000000)
-#define GRT_SECOND      ((int64_t)1000000000)
-#endif
 
 /* libgrt internals (linked statically): the deadline form of the wait. */
 typedef struct grt__offload grt__offload;
@@ -319,6 +315,103 @@ static void dial_main(void *arg)
     grt_close(lfd);
 }
 
+/* --- contexts ------------------------------------------------------------ */
+
+struct ctx_call {
+    int64_t     ms;
+    atomic_int *ran;
+};
+
+/* Heap-owned, freed by fn itself: the contract under a context that may end. */
+static void ctx_call_run(void *arg)
+{
+    struct ctx_call *c = arg;
+    block_ms(c->ms);
+    atomic_fetch_add(c->ran, 1);
+    free(c);
+}
+
+static atomic_int ctx_ran;
+
+static int offload_heap(int64_t ms)
+{
+    struct ctx_call *c = malloc(sizeof *c);
+    CHECK(c != NULL);
+    c->ms = ms;
+    c->ran = &ctx_ran;
+    return grt_offload(ctx_call_run, c);
+}
+
+static void wait_ran(int n)
+{
+    int64_t t0 = grt_now();
+    while (atomic_load(&ctx_ran) < n && grt_now() - t0 < 5 * GRT_SECOND)
+        grt_sleep(5 * GRT_MILLISECOND);
+    CHECK_EQ(atomic_load(&ctx_ran), n);
+}
+
+static void canceller(void *arg)
+{
+    grt_sleep(50 * GRT_MILLISECOND);
+    CHECK_EQ(grt_ctx_cancel(arg), 0);
+}
+
+static void ctx_main(void *arg)
+{
+    (void)arg;
+    /* Cancelled while fn runs: the wait ends at once, fn still runs, once. */
+    grt_ctx *c = grt_ctx_with_cancel(NULL);
+    CHECK(c != NULL);
+    CHECK_EQ(grt_go(canceller, c), 0);
+    grt_ctx *old = grt_ctx_swap(c);
+    int64_t t0 = grt_now();
+    CHECK_EQ(offload_heap(1000), -ECANCELED);
+    int64_t el = grt_now() - t0;
+    CHECK_GE(el, 40 * GRT_MILLISECOND);
+    CHECK_LT(el, 900 * GRT_MILLISECOND);
+    CHECK_EQ(atomic_load(&ctx_ran), 0);
+    /* Already ended: returns at once, and fn runs anyway (the caller may
+     * count on it to free arg). */
+    t0 = grt_now();
+    CHECK_EQ(offload_heap(1), -ECANCELED);
+    CHECK_LT(grt_now() - t0, 900 * GRT_MILLISECOND);
+    grt_ctx_swap(old);
+    wait_ran(2);
+    grt_ctx_release(c);
+
+    /* A deadline context: -ETIMEDOUT at about the deadline. */
+    c = grt_ctx_with_deadline(NULL, grt_now() + 60 * GRT_MILLISECOND);
+    CHECK(c != NULL);
+    old = grt_ctx_swap(c);
+    t0 = grt_now();
+    CHECK_EQ(offload_heap(1000), -ETIMEDOUT);
+    el = grt_now() - t0;
+    CHECK_GE(el, 40 * GRT_MILLISECOND);
+    CHECK_LT(el, 900 * GRT_MILLISECOND);
+    /* The internal form with a discard: refused before it starts, and the
+     * discard owns arg; fn never runs. */
+    struct slow_req *r = calloc(1, sizeof *r);
+    r->discarded = &discarded;
+    int before = atomic_load(&discarded);
+    grt__offload *o = grt__offload_new(slow_req_run, r, slow_req_discard);
+    CHECK(o != NULL);
+    CHECK_EQ(grt__offload_wait(o, GRT_FOREVER), -ETIMEDOUT);
+    CHECK_EQ(atomic_load(&discarded), before + 1);
+    /* grt_dial's lookup likewise. */
+    CHECK_EQ(grt_dial("tcp4", "localhost:1", GRT_FOREVER), -ETIMEDOUT);
+    grt_ctx_swap(old);
+    grt_ctx_release(c);
+    wait_ran(3);
+
+    /* fn done before the context ends: 0, as usual. */
+    c = grt_ctx_with_deadline(NULL, grt_now() + 10 * GRT_SECOND);
+    old = grt_ctx_swap(c);
+    CHECK_EQ(offload_heap(1), 0);
+    CHECK_EQ(atomic_load(&ctx_ran), 4);
+    grt_ctx_swap(old);
+    grt_ctx_release(c);
+}
+
 static void *warm_thread(void *arg)
 {
     return arg;
@@ -370,6 +463,7 @@ int main(int argc, char **argv)
     CHECK_EQ(atomic_load(&discarded), discard_before_end + 1);
 
     test_run(1, dial_main, NULL);
+    test_run(1, ctx_main, NULL);
     puts("ok");
     return 0;
 }

@@ -106,6 +106,16 @@ static inline bool hook_on_g(void)
     return __builtin_expect(hook_enabled, 1) && grt_id() != 0;
 }
 
+/* The errno of the calling goroutine's context once it has ended
+ * (ECANCELED, or ETIMEDOUT for a deadline), else 0.  A grt call that parks
+ * returns the same -ECANCELED for a close and -ETIMEDOUT for its own
+ * deadline: this tells the context's end apart (API.md: a hooked call that
+ * would park under an ended context fails with the context's errno). */
+static inline int hook_ctx_errno(void)
+{
+    return -grt_ctx_err(grt_ctx_current());
+}
+
 HOOK_HIDDEN int  hook_errno_get(void);
 HOOK_HIDDEN void hook_errno_set(int e);
 /* Return -1 with errno e (for ssize_t and int returns alike). */

@@ -2,31 +2,92 @@
  * hook_dns.c - getaddrinfo, getnameinfo, gethostbyname, gethostbyname2,
  * gethostbyname_r on a goroutine run in grt_offload's pool: the lookup
  * blocks a pool thread, never a P.  h_errno is thread-local, so the
- * gethostbyname family carries it back from the pool thread.
+ * gethostbyname family carries it back from the pool thread.  Under an
+ * ended context they fail at once (EAI_SYSTEM with errno ECANCELED or
+ * ETIMEDOUT for the first two; NULL, or the errno as the result, for the
+ * others); getaddrinfo and getnameinfo are also interrupted mid-lookup.
  */
 #include "hook.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
-struct gai_call {
-    const char             *node, *service;
-    const struct addrinfo  *hints;
-    struct addrinfo       **res;
-    int                     rc, err;
+/* A lookup the pool runs, heap-owned and shared by the goroutine and the
+ * pool thread (two references).  A goroutine whose context ends returns
+ * at once; the lookup finishes in the pool, which then frees it and
+ * whatever it produced.  Nothing the pool thread touches belongs to the
+ * caller: the inputs are copied in, the results copied out. */
+struct lookup {
+    int   refs;                     /* atomic */
+    void (*run)(struct lookup *l);
+    void (*drop)(struct lookup *l); /* frees the copies and results nobody took */
 };
 
-static void gai_run(void *arg)
+static void lookup_unref(struct lookup *l)
 {
-    struct gai_call *c = arg;
-    c->rc = REAL(getaddrinfo)(c->node, c->service, c->hints, c->res);
+    /* acq_rel: the last one out sees every write of the other side */
+    if (__atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        l->drop(l);
+        free(l);
+    }
+}
+
+static void lookup_run(void *arg)
+{
+    struct lookup *l = arg;
+    l->run(l);
+    lookup_unref(l);
+}
+
+/* Run l in the pool.  0 once it has run: its results are the caller's to
+ * take, then lookup_unref.  Else the errno of the goroutine's ended
+ * context, and l is no longer the caller's.  When the pool cannot take it,
+ * it runs here, blocking the thread as libc would. */
+static int lookup_wait(struct lookup *l)
+{
+    int ce = hook_ctx_errno();
+    if (ce != 0) { /* it would park: refused before it starts */
+        l->refs = 1;
+        lookup_unref(l);
+        return ce;
+    }
+    l->refs = 2;
+    int r = grt_offload(lookup_run, l);
+    if (r == -ECANCELED || r == -ETIMEDOUT) { /* the context: the pool finishes it */
+        lookup_unref(l);
+        return -r;
+    }
+    if (r != 0) { /* not queued: fn did not run */
+        l->refs = 1;
+        l->run(l);
+    }
+    return 0;
+}
+
+struct gai_lookup {
+    struct lookup    l;
+    char            *node, *service;
+    struct addrinfo  hints;
+    bool             hinted;
+    struct addrinfo *res;
+    int              rc, err;
+};
+
+static void gai_run(struct lookup *l)
+{
+    struct gai_lookup *c = (struct gai_lookup *)l;
+    c->rc = REAL(getaddrinfo)(c->node, c->service, c->hinted ? &c->hints : NULL, &c->res);
     c->err = errno;
 }
 
-/* Run fn in the pool; the call's errno (and h_errno) are set by the
- * caller from what fn saw. */
-static bool offload(grt_fn fn, void *arg)
+static void gai_drop(struct lookup *l)
 {
-    return grt_offload(fn, arg) == 0;
+    struct gai_lookup *c = (struct gai_lookup *)l;
+    if (c->rc == 0 && c->res)
+        freeaddrinfo(c->res);
+    free(c->node);
+    free(c->service);
 }
 
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
@@ -35,39 +96,119 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     if (!hook_on_g())
         return REAL(getaddrinfo)(node, service, hints, res);
     int saved = hook_errno_get();
-    struct gai_call c = {node, service, hints, res, 0, 0};
-    if (!offload(gai_run, &c))
-        return REAL(getaddrinfo)(node, service, hints, res);
-    hook_errno_set(c.rc == EAI_SYSTEM ? c.err : saved);
-    return c.rc;
+    struct gai_lookup *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return EAI_MEMORY;
+    c->l.run = gai_run;
+    c->l.drop = gai_drop;
+    if ((node && !(c->node = strdup(node))) || (service && !(c->service = strdup(service)))) {
+        gai_drop(&c->l);
+        free(c);
+        return EAI_MEMORY;
+    }
+    if (hints) {
+        c->hints = *hints;
+        c->hinted = true;
+    }
+    int e = lookup_wait(&c->l);
+    if (e != 0) {
+        hook_errno_set(e);
+        return EAI_SYSTEM;
+    }
+    int rc = c->rc;
+    if (rc == 0) {
+        *res = c->res;
+        c->res = NULL; /* the caller's now */
+    }
+    hook_errno_set(rc == EAI_SYSTEM ? c->err : saved);
+    lookup_unref(&c->l);
+    return rc;
 }
 
-struct gni_call {
-    const struct sockaddr *sa;
-    socklen_t              salen;
-    char                  *host, *serv;
-    socklen_t              hostlen, servlen;
-    int                    flags, rc, err;
+struct gni_lookup {
+    struct lookup           l;
+    struct sockaddr_storage sa;
+    socklen_t               salen, hostlen, servlen;
+    char                   *host, *serv; /* NULL when the caller's are */
+    int                     flags, rc, err;
 };
 
-static void gni_run(void *arg)
+static void gni_run(struct lookup *l)
 {
-    struct gni_call *c = arg;
-    c->rc = REAL(getnameinfo)(c->sa, c->salen, c->host, c->hostlen, c->serv, c->servlen, c->flags);
+    struct gni_lookup *c = (struct gni_lookup *)l;
+    c->rc = REAL(getnameinfo)((struct sockaddr *)&c->sa, c->salen, c->host, c->hostlen, c->serv,
+                              c->servlen, c->flags);
     c->err = errno;
+}
+
+static void gni_drop(struct lookup *l)
+{
+    struct gni_lookup *c = (struct gni_lookup *)l;
+    free(c->host);
+    free(c->serv);
+}
+
+/* A private buffer of n bytes for an output buffer of the caller's. */
+static bool gni_buf(char **p, const char *theirs, socklen_t n)
+{
+    if (theirs == NULL || n == 0)
+        return true;
+    *p = malloc(n);
+    return *p != NULL;
 }
 
 int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
                 char *serv, socklen_t servlen, int flags)
 {
-    if (!hook_on_g())
+    if (!hook_on_g() || sa == NULL || salen > sizeof(struct sockaddr_storage))
         return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen, flags);
     int saved = hook_errno_get();
-    struct gni_call c = {sa, salen, host, serv, hostlen, servlen, flags, 0, 0};
-    if (!offload(gni_run, &c))
-        return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen, flags);
-    hook_errno_set(c.rc == EAI_SYSTEM ? c.err : saved);
-    return c.rc;
+    struct gni_lookup *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return EAI_MEMORY;
+    c->l.run = gni_run;
+    c->l.drop = gni_drop;
+    memcpy(&c->sa, sa, salen);
+    c->salen = salen;
+    c->flags = flags;
+    c->hostlen = host ? hostlen : 0;
+    c->servlen = serv ? servlen : 0;
+    if (!gni_buf(&c->host, host, hostlen) || !gni_buf(&c->serv, serv, servlen)) {
+        gni_drop(&c->l);
+        free(c);
+        return EAI_MEMORY;
+    }
+    int e = lookup_wait(&c->l);
+    if (e != 0) {
+        hook_errno_set(e);
+        return EAI_SYSTEM;
+    }
+    int rc = c->rc;
+    if (rc == 0) {
+        if (c->host)
+            memcpy(host, c->host, strnlen(c->host, hostlen - 1) + 1);
+        if (c->serv)
+            memcpy(serv, c->serv, strnlen(c->serv, servlen - 1) + 1);
+    }
+    hook_errno_set(rc == EAI_SYSTEM ? c->err : saved);
+    lookup_unref(&c->l);
+    return rc;
+}
+
+/* gethostbyname and gethostbyname_r answer in memory that is not theirs
+ * to copy (the pool thread's static hostent, the caller's buffer): they
+ * are refused under an ended context, but once started they are waited
+ * for to the end, under background.  0, the context's errno, or -1 when
+ * the pool cannot take the call (the caller then makes it here). */
+static int offload_whole(grt_fn fn, void *arg)
+{
+    int ce = hook_ctx_errno();
+    if (ce != 0)
+        return ce;
+    grt_ctx *c = grt_ctx_swap(grt_ctx_background());
+    int r = grt_offload(fn, arg);
+    grt_ctx_swap(c);
+    return r == 0 ? 0 : -1;
 }
 
 struct ghbn_call {
@@ -89,7 +230,13 @@ static struct hostent *ghbn(const char *name, int af)
 {
     struct ghbn_call c = {name, af, NULL, 0, 0};
     int saved = hook_errno_get();
-    if (!offload(ghbn_run, &c))
+    int e = offload_whole(ghbn_run, &c);
+    if (e > 0) {
+        h_errno = NO_RECOVERY;
+        hook_errno_set(e);
+        return NULL;
+    }
+    if (e < 0)
         return af ? REAL(gethostbyname2)(name, af) : REAL(gethostbyname)(name);
     h_errno = c.herr;
     hook_errno_set(c.ret ? saved : c.err);
@@ -132,7 +279,13 @@ int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buf
     if (!hook_on_g())
         return REAL(gethostbyname_r)(name, ret, buf, buflen, result, herr);
     struct ghbnr_call c = {name, ret, buf, buflen, result, herr, 0};
-    if (!offload(ghbnr_run, &c))
+    int e = offload_whole(ghbnr_run, &c);
+    if (e > 0) {
+        *result = NULL;
+        *herr = NO_RECOVERY;
+        return e;
+    }
+    if (e < 0)
         return REAL(gethostbyname_r)(name, ret, buf, buflen, result, herr);
     return c.rc; /* the error is the result; errno untouched on success */
 }

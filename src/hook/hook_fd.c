@@ -154,6 +154,9 @@ int hook_wait(int fd, int events, int64_t start, int64_t timeout_ns)
     int r = grt_wait_fd(fd, events, deadline);
     if (r > 0)
         return 0;
+    int ce = hook_ctx_errno();
+    if (ce != 0 && (r == -ECANCELED || r == -ETIMEDOUT))
+        return ce; /* the goroutine's context ended */
     switch (r) {
     case -ETIMEDOUT:
         return EAGAIN;  /* the socket timeout: what the kernel reports */

@@ -34,15 +34,21 @@ static int64_t deadline_after(int64_t timeout_ns)
     return d < now ? GRT_FOREVER : d;
 }
 
-/* Park until epfd is readable or deadline.  0 to look again, ETIMEDOUT,
- * or an errno. */
+/* park_on's answer when the call's own timeout passed (look once more). */
+#define PARK_TIMEOUT (-1)
+
+/* Park until epfd is readable or deadline.  0 to look again,
+ * PARK_TIMEOUT, or an errno (the context's when it ended). */
 static int park_on(int epfd, int64_t deadline)
 {
     int r = grt_wait_fd(epfd, GRT_READ, deadline);
     if (r > 0)
         return 0;
+    int ce = hook_ctx_errno();
+    if (ce != 0 && (r == -ECANCELED || r == -ETIMEDOUT))
+        return ce;
     if (r == -ETIMEDOUT)
-        return ETIMEDOUT;
+        return PARK_TIMEOUT;
     return r == -ECANCELED ? EBADF : -r;
 }
 
@@ -86,7 +92,9 @@ static void watch_end(int ep)
 /* Nothing to watch: a pure sleep ("for ever" still has a timer). */
 static int sleep_until(int64_t deadline, int saved)
 {
-    grt_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
+    int r = grt_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
+    if (r < 0)
+        return hook_fail(-r); /* the context ended */
     hook_errno_set(saved);
     return 0;
 }
@@ -99,12 +107,12 @@ static int watch_until(int ep, int64_t deadline, int (*look)(void *ctx), void *c
     int r;
     for (;;) {
         int e = park_on(ep, deadline);
-        if (e != 0 && e != ETIMEDOUT) {
+        if (e != 0 && e != PARK_TIMEOUT) {
             watch_end(ep);
             return hook_fail(e);
         }
         r = look(ctx);
-        if (r != 0 || e == ETIMEDOUT)
+        if (r != 0 || e == PARK_TIMEOUT)
             break;
     }
     int e = hook_errno_get();
@@ -287,10 +295,10 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const si
     int64_t deadline = deadline_after(timeout < 0 ? -1 : (int64_t)timeout * 1000000);
     for (;;) {
         int e = park_on(epfd, deadline);
-        if (e != 0 && e != ETIMEDOUT)
+        if (e != 0 && e != PARK_TIMEOUT)
             return hook_fail(e);
         k = REAL(epoll_pwait)(epfd, ev, max, 0, mask);
-        if (k != 0 || e == ETIMEDOUT)
+        if (k != 0 || e == PARK_TIMEOUT)
             break;
     }
     if (k < 0)

@@ -2,24 +2,34 @@
  * hook_sleep.c - sleep, usleep, nanosleep, clock_nanosleep on a goroutine
  * park it for the time (grt_sleep); the thread runs other goroutines.  A
  * parked goroutine is not interrupted by signals, so these never return
- * EINTR there (rem, when given, is left alone: nothing remains).
+ * EINTR there (rem, when given, is left alone).  The goroutine's context
+ * does interrupt them: its end fails the call with ECANCELED or ETIMEDOUT.
  */
 #include "hook.h"
 
 #include <errno.h>
 
-static void sleep_ns(int64_t ns)
+/* 0 after the sleep (errno as it was), or the errno of the goroutine's
+ * context that ended it. */
+static int sleep_ns(int64_t ns)
 {
     int saved = hook_errno_get();
-    grt_sleep(ns);
+    int r = grt_sleep(ns);
+    if (r < 0)
+        return -r;
     hook_errno_set(saved);
+    return 0;
 }
 
 unsigned sleep(unsigned s)
 {
     if (!hook_on_g())
         return REAL(sleep)(s);
-    sleep_ns((int64_t)s * 1000000000);
+    int e = sleep_ns((int64_t)s * 1000000000);
+    if (e != 0) {
+        hook_errno_set(e);
+        return s; /* as for a signal: not slept (how much is not kept) */
+    }
     return 0;
 }
 
@@ -27,8 +37,8 @@ int usleep(useconds_t us)
 {
     if (!hook_on_g())
         return REAL(usleep)(us);
-    sleep_ns((int64_t)us * 1000);
-    return 0;
+    int e = sleep_ns((int64_t)us * 1000);
+    return e != 0 ? hook_fail(e) : 0;
 }
 
 static bool ts_valid(const struct timespec *ts)
@@ -51,8 +61,8 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
         return hook_fail(EFAULT);
     if (!ts_valid(req))
         return hook_fail(EINVAL);
-    sleep_ns(ts_ns_sat(req));
-    return 0;
+    int e = sleep_ns(ts_ns_sat(req));
+    return e != 0 ? hook_fail(e) : 0;
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem)
@@ -65,9 +75,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, stru
     if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
         return EINVAL; /* returned, not in errno, like libc's */
     if (!(flags & TIMER_ABSTIME)) {
-        if (req->tv_sec >= 0)
-            sleep_ns(ts_ns_sat(req));
-        return 0;
+        return req->tv_sec >= 0 ? sleep_ns(ts_ns_sat(req)) : 0;
     }
     /* Absolute: sleep until that clock reads the time, re-checking in case
      * it was set (CLOCK_REALTIME) while we slept. */
@@ -77,6 +85,8 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, stru
         int64_t left = ((int64_t)req->tv_sec - now.tv_sec) * 1000000000 + (req->tv_nsec - now.tv_nsec);
         if (req->tv_sec < 0 || left <= 0)
             return 0;
-        sleep_ns(left);
+        int e = sleep_ns(left);
+        if (e != 0)
+            return e; /* returned, not in errno */
     }
 }
