@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # grt - the two commands a newcomer needs:
 #   make demo    build everything and run the showcase
 #   make test    build and run the whole test suite (normal with gcc and

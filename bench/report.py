@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """bench/report.py - the statistics and the table for bench/run.sh.
 
 usage: report.py RAW.tsv OUT.md OUT.png BUILD_DIR

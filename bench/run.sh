@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/run.sh - build and run grt's benchmarks beside their Go twins and
 # print the table of BENCH.md (docs: bench/README.md).
 #

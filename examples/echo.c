@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * echo: a TCP echo server, one goroutine per connection.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * http-hello: the HTTP/1.1 keep-alive "hello" server of BENCH.md's http
  * row, one goroutine per connection.

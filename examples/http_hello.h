@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * http_hello.h - one keep-alive connection of the "hello" HTTP/1.1 server
  * (BENCH.md's http row), shared by examples/http_hello.c and the benchmark

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pg-pool: a pool of libpq connections shared by many goroutines through a
  * channel, unmodified libpq parking goroutines through libgrt_hook.
  *

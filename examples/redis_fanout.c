@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* redis-fanout: 1,000 goroutines, each with its own connection through
  * unmodified hiredis, on a few threads.  libgrt_hook turns hiredis's
  * blocking reads and writes into parks.

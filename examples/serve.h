@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * serve.h - the skeleton the example servers share: a command line of
  * "PORT [SECONDS]", a listener on 127.0.0.1:PORT, and one goroutine per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * grt.h - goroutines for C: Go's G/M/P scheduler as a C library.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Keep aarch64 building: cross-compile libgrt and the test suite for
 # aarch64 with Debian's cross toolchain, then run a few tests under
 # qemu-user.  Usage: scripts/check-aarch64.sh [test ...]

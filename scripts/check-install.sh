@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Install grt to a scratch prefix and build a program against it twice: with
 # pkg-config and with CMake's find_package, as a user would.
 set -euo pipefail

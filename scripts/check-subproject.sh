@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # grt as a CMake subproject: an outer project that does add_subdirectory(grt)
 # and links grt::grt_static must build the library and its own program
 # only (no tests, examples or benchmarks of grt), keep its own build type,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Install what building and testing grt needs, from Debian's packages, when
 # it is missing, naming the packages first.  Usage: scripts/deps.sh MODE
 #   build  cmake gcc make pkg-config python3, and gcc's sanitizer runtimes

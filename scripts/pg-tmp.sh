@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A throwaway PostgreSQL 15 cluster in DIR: unix socket in DIR only
 # (listen_addresses=''), trust authentication, fsync off.  initdb and
 # postgres run as the `postgres` user when this runs as root.  Usage:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A throwaway redis-server on a free 127.0.0.1 port, persistence off, for
 # tests and benchmarks.  Usage:
 #   scripts/redis-tmp.sh start DIR   # prints the port; the server runs until stop

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Run the libFuzzer target for a while.  Usage:
 #   scripts/run-fuzz.sh SECONDS CORPUS_DIR [SEED_DIR...]
 # New inputs go to CORPUS_DIR.  Exits non-zero on a crash, leak, timeout or

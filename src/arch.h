@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * arch.h - what every architecture provides.  The portable runtime uses
  * these and nothing else of the machine; src/arch/<arch>/ implements them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * chan.h - the channel object and the pieces chan.c shares with select.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctx.c - contexts: a cancel tree whose end interrupts every goroutine
  * parked under it (see ctx.h for the park protocol, docs/DESIGN.md for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctx.h - contexts (grt_ctx) and the interruptible park built on them.
  *

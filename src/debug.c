@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * debug.c - looking at goroutines: the goroutine dump (grt_dump, SIGQUIT,
  * deadlock reports and fatal errors) with stack traces walked along frame
@@ -309,19 +310,14 @@ GRT_NO_TSAN static void dump_one(struct g *gp, void *arg)
                  gp->is_main || gp == grt__sched.main_g ? "main goroutine" : "created by a foreign thread");
 }
 
-/* Not inlined: the walk starts at this frame, so the first return address
- * printed is its caller's, grt__dump_goroutines or (where the compiler
- * inlined that, as clang does) grt_dump, and never something above it. */
-static __attribute__((noinline)) void dump_header(struct dump_ctx *c)
+/* The caller's own trace starts at this function's frame, which lives
+ * until the walk is done; so the first return address printed is its
+ * caller's (grt_dump, say).  Not inlined: clang would otherwise merge it
+ * into grt_dump, whose frame would then be the first one skipped. */
+__attribute__((noinline)) void grt__dump_goroutines(int fd)
 {
-    c->self = grt__curg();
-    c->self_fp = (uintptr_t)__builtin_frame_address(0);
-}
-
-void grt__dump_goroutines(int fd)
-{
-    struct dump_ctx c = {fd, grt__nanotime(), 0, NULL, 0, 0};
-    dump_header(&c);
+    struct dump_ctx c = {fd, grt__nanotime(), 0, grt__curg(),
+                         (uintptr_t)__builtin_frame_address(0), 0};
     /* Walked without the allg lock: the dump writes to fd, which may block,
      * and nobody else should wait for that.  allg records are never freed
      * while the runtime runs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * debug.h - looking at goroutines (debug.c): the goroutine dump and
  * schedtrace.

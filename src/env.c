@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * env.c - the GRT_DEBUG environment variable:
  *   GRT_DEBUG=schedtrace=MS,scheddetail=1,asyncpreemptoff=1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fpenv.h - the floating-point environment goroutines start from.
  *

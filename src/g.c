@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * g.c - goroutine records: allocation, the dead-G free lists, goids, allgs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * g.h - goroutine records (g.c): allocation, free lists, goids, allgs.
  */

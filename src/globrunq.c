@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * globrunq.c - the global run queue: FIFO, under sched.lock.
  *

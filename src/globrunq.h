@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * globrunq.h - the global run queue, segments of G pointers (globrunq.c).
  * Everything here runs with sched.lock held except fini.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * group.c - grt_group: errgroup.WithContext with SetLimit, built from the
  * public pieces: a context for the members, a waitgroup for their count,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_attach.c - how libgrt learns that libgrt_hook is in the process.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * io.c - goroutine-aware descriptors: read, write, accept, connect, wait,
  * deadlines and close, on top of the poller (netpoll.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lock.h - runtime locks and notes (lock_futex.c implements them on Linux
  * futexes; the encoding of each word is described there).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lock_futex.c - runtime locks and notes on Linux futexes.
  *

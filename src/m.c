@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * m.c - machines: creating threads, parking idle ones, handing Ps over.
  *

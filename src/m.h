@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * m.h - machines, the OS threads (m.c): starting, parking and ending them.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * misc.c - clocks, per-M random numbers, CPU count.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * misc.h - clocks, per-M random numbers, the CPU count (misc.c).
  */

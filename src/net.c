@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * net.c - grt_listen and grt_dial: Go's net.Listen and net.Dial for
  * "tcp", "tcp4", "tcp6" and "unix".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * netpoll.c - the portable half of the network poller: pollDescs, parking
  * goroutines on descriptors, deadlines, and handing the woken to the

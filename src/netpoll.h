@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * netpoll.h - the network poller: the portable part's objects, and the
  * contract every backend (netpoll_epoll.c; a netpoll_kqueue.c would fit the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * netpoll_epoll.c - the Linux backend of netpoll.h: epoll, edge-triggered,
  * and an eventfd to interrupt a blocked epoll_wait.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * offload.c - grt_offload: a bounded pool of plain threads for calls that
  * block a thread and cannot be polled (getaddrinfo, a library's blocking

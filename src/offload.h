@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* offload.h - the blocking-call pool behind grt_offload (offload.c).
  *
  * A request is heap-owned and reference counted: one reference for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * p.c - processors: the idle list, attaching Ps to Ms, changing their
  * number (procresize) and stopping the world to do it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * p.h - processors (p.c): the idle list, procresize, stop-the-world.
  */

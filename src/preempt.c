@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * preempt.c - asynchronous preemption by signal (DESIGN.md section 7).
  *

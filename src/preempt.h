@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * preempt.h - asynchronous preemption: what src/preempt.c offers the
  * scheduler, and the architecture half, which each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * proc.c - starting and stopping the runtime, and the small public calls
  * about goroutines and processors.

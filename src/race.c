@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * race.c - sanitizer fiber annotations (see race.h).  Compiled into every
  * build; empty unless the build defines GRT_ASAN or GRT_TSAN.

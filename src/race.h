@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * race.h - telling the sanitizers about stack switches.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * runq.c - the local run queue of a P, and the global run queue.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * runq.h - a P's local run queue: a lock-free ring plus the runnext slot
  * (runq.c, whose head states the ordering contract of every field).

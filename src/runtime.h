@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * runtime.h - the runtime's objects: G, M, P and the global scheduler
  * state, who owns each field, and the globals that define them.  The

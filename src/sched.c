@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sched.c - the scheduler: how goroutines get onto threads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sched.h - the scheduler (sched.c): switching goroutines, parking and
  * readying them, spawning, and the questions the synchronisation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sem.c - grt_sem: x/sync/semaphore's weighted semaphore.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sema.c - address-keyed semaphores for goroutines (Go's sema.go).
  *

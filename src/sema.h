@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sema.h - semaphores for goroutines, keyed by address (Go's sema.go).
  *

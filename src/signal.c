@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * signal.c - per-M signal stacks, and what grt does with the signals that
  * mean something went wrong: SIGSEGV/SIGBUS (stack overflow or a crash)

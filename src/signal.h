@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * signal.h - per-M signal stacks and the fatal-signal handlers (signal.c).
  * Included as "signal.h" from src/ only; the C library's is <signal.h>.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stack.h - goroutine stacks (stack.c): mapping, credits, caches, trim.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sudog.c - allocation of sudogs: a per-P cache over a central cache.
  *

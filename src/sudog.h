@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sudog.h - a goroutine's entry in a wait queue (Go's sudog).
  *

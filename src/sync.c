@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sync.c - Go's sync package: Mutex, RWMutex, WaitGroup, Once, Cond.
  *

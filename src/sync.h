@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sync.h - what the sync objects (sync.c) need from the rest of the runtime:
  * their reset when grt_run returns.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The runtime's own descriptor calls, made with syscall(2) so that an
  * interposing library (libgrt_hook, or any LD_PRELOAD wrapper) never sees
  * them.  Without this, a goroutine inside grt_read would call the hook's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * syscall.h - goroutines in blocking system calls (syscall.c), the parts
  * sysmon and shutdown use.

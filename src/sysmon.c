@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sysmon.c - the system monitor: a thread with no P that watches the Ps.
  *

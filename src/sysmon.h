@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sysmon.h - the monitor thread (sysmon.c): retakes Ps from long syscalls,
  * asks long-running goroutines to yield, polls the network when nobody

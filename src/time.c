@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * time.c - the program's timers: grt_timer_new (Go's NewTimer/NewTicker)
  * and grt_timer_func (AfterFunc), built on the runtime timers of timer.c.
@@ -142,7 +143,7 @@ grt_timer *grt_timer_new(int64_t delay, int64_t period)
         errno = EINVAL;
         return NULL;
     }
-    if (ld_acquire(&grt__sched.state) != RT_RUNNING) {
+    if (!grt__sched_running()) {
         errno = ESRCH;
         return NULL;
     }

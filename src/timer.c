@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timer.c - runtime timers: a 4-ary min-heap per P.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * timer.h - runtime timers (timer.c): a 4-ary min-heap per P.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trace.c - the execution trace (DESIGN.md section 9): GRT_TRACE=path and
  * grt_trace_start/grt_trace_stop write Chrome trace-event JSON, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trace.h - the execution trace's hooks in the scheduler (trace.c records
  * events; trace_json.c turns them into the file).  Every hook is behind

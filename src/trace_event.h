@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trace_event.h - the execution trace's binary events, as the recorder
  * (trace.c) writes them into chunks and spills them, and the converter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * trace_json.c - the execution trace's file: the chunks trace.c spilled,
  * read back when the trace stops and written as Chrome trace-event JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * grt_test.h - the test harness: typed checks that print both values, a
  * scale for iteration counts under the sanitizers, and a way to run the

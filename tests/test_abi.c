@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_abi.c - the version and the growth rule of grt.h: grt_version()
  * reports the GRT_VERSION the headers were generated with (the project

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_bad_input: every non-descriptor public call with bad input, in each
  * of three places: outside grt_run, in a goroutine, and on a thread grt did

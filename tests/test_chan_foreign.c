@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_chan_foreign: channels between goroutines and threads grt did not
  * create.  Such threads may only use the non-blocking forms:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_chan_mpmc: many producers, many consumers, every value exactly once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_chan_shutdown: goroutines still blocked when grt_run returns.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_concurrent_misuse: calls that race each other on one object, looped
  * long enough to hit the windows (bounded by time), and misuse Go reports.

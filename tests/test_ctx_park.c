@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ctx_park: a goroutine's context interrupts every call that parks.
  *

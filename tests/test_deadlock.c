@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_deadlock: a program whose goroutines are all blocked for ever must
  * die like Go's: "grt: fatal error: all goroutines are asleep - deadlock!"

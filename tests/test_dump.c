@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dump.c - grt_dump and the SIGQUIT dump list every goroutine with its
  * state and, for the parked ones, a symbolized stack trace.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_errors: every bad input of the core calls returns its documented
  * error, and the runtime keeps working afterwards (after each failed call

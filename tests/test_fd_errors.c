@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_fd_errors: bad input at every descriptor and network entry point,
  * one table per function, in three places: with no runtime (before the

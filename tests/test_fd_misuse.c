@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_fd_misuse: descriptors used concurrently in ways a program should
  * not rely on, but which must never hang, crash, or touch another file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_foreign: grt_go from a pthread that grt did not create.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_foreign_wake: a thread grt did not create that has called anything
  * able to make a goroutine runnable keeps deadlock detection quiet for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_goexit: grt_exit (runtime.Goexit) and goroutines with their own
  * stack size.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_group: grt_group, errgroup.WithContext with SetLimit.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_grt_text.c - linked statically, all of libgrt's code is in the
  * section grt_text (src/preempt.c never preempts there), however grt was

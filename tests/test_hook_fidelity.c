@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libgrt_hook (linked): libc's semantics through the hook on goroutines.
  * Short reads, EAGAIN for the program's own O_NONBLOCK (fcntl, FIONBIO,
  * SOCK_NONBLOCK), SO_RCVTIMEO, ECONNREFUSED, EPIPE, close while blocked,

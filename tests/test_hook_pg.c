@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unmodified libpq on goroutines through libgrt_hook, against a throwaway
  * PostgreSQL cluster made here in a temp directory (initdb and postgres as
  * the `postgres` user when root; unix socket in the directory only, trust

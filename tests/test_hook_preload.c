@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* LD_PRELOAD=libgrt_hook.so into a program linked with libgrt only: the
  * test runs itself again with the hook preloaded.  There the hook reports
  * itself (grt_hook_active), and a plain usleep and read in goroutines park

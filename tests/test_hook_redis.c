@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unmodified hiredis on goroutines through libgrt_hook, against a real
  * redis-server started here (127.0.0.1, a free port, persistence off; it
  * dies with this process: PR_SET_PDEATHSIG, so neither a failure nor the

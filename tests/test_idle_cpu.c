@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_idle_cpu: an idle program uses no CPU while it waits.
  *

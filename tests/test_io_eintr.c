@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_io_eintr: signals never surface as EINTR from grt calls.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_lock_thread: grt_lock_thread / grt_unlock_thread (LockOSThread).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_net_deadline: deadlines, close, EOF and error paths of the
  * goroutine I/O calls.

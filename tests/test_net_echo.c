@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_net_echo: an echo server and 1,000 client goroutines over loopback.
  *

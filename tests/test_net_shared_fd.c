@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_net_shared_fd: several goroutines using one descriptor at once, as
  * Go allows for a net.Listener or net.Conn.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* grt_offload: blocking calls overlap on one P while a heartbeat keeps
  * ticking; bad input; off-goroutine direct call; the pool's limit, FIFO
  * order, retirement and release at grt_run's end; stats and dump; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt.c - asynchronous preemption (DESIGN.md section 7).
  *

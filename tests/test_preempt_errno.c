@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_errno.c - errno is part of the goroutine (API.md, "Edge
  * cases, settled"): after a park or an asynchronous preemption a goroutine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_fpenv.c - the floating-point environment across
  * asynchronous preemption (API.md, "Edge cases, settled").

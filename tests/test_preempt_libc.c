@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_libc.c - asynchronous preemption never stops a goroutine
  * inside libc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_regs.c - asynchronous preemption preserves every register.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_sigframe.c - aarch64: the signal-frame work of asynchronous
  * preemption (src/arch/aarch64/preempt_arch.c, compiled into this test) in

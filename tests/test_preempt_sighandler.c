@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_sighandler.c - a signal handler of the program is never
  * preempted and never resumes on another thread (API.md, "Edge cases,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_preempt_syscall.c - system calls stay correct under the preemption
  * signal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_procs: grt_procs(n) changes the number of Ps while goroutines run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_restart_fd: descriptors across grt_run calls.
  *

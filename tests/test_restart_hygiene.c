@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_restart_hygiene: every kind of object left mid-use when main
  * returns, then used again by the next grt_run, 20 runs in a row (API.md:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_run_twice: grt_run can be called again, and each run starts clean.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_runnext: Go's runnext ordering at procs=1.
  *

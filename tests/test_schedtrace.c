@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_schedtrace.c - GRT_DEBUG=schedtrace=MS prints Go's SCHED line every
  * MS milliseconds; scheddetail=1 adds the P, M and G lines (DESIGN.md

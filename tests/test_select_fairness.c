@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_select_fairness: when several cases are ready, each is chosen with
  * probability 1/k.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_select_stress: selects, plain operations and deadlines mixed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_select_timeout: grt_select's deadline, as a timer.
  *

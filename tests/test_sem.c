@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_sem: grt_sem, x/sync/semaphore's weighted semaphore.
  *

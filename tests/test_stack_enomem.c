@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_stack_enomem: running out of address space makes grt_go fail with
  * -ENOMEM or -EAGAIN, and the program keeps running.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_stack_overflow.c - faults in goroutines (DESIGN.md section 9).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_stats.c - every field of grt_stats (API.md, Observation) comes from
  * a real counter: each is driven by something the test does and checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_steal: work spawned by one goroutine spreads over the Ps.
  *

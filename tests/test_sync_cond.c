@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_sync_cond: grt_cond (after Go's sync/cond_test.go).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_syscall_block: a goroutine blocked in a system call between
  * grt_syscall_enter and grt_syscall_exit does not hold up the others.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_syscall_misuse: grt_syscall_enter/exit used in ways the bracket was
  * not meant for, and what grt.h settles for each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_sysmon_poll: the network and the timers are not starved by busy
  * goroutines.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_thread_limit: more goroutines blocked in system calls than the
  * runtime may have threads (DESIGN.md: maxmcount, 10,000) end the program

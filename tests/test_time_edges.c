@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_time_edges: durations and deadlines at the edges of int64_t
  * (API.md, "Edge cases, settled": time saturates, any time past INT64_MAX

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_timer: grt_timer_new/func/chan/stop/reset/free (Go's NewTimer,
  * NewTicker and AfterFunc, with Go 1.23's channel semantics).

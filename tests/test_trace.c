@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_trace.c - the execution trace (GRT_TRACE, grt_trace_start/stop) is
  * Chrome trace-event JSON with the events DESIGN.md section 9 promises.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_yield_fair: grt_yield() lets every runnable goroutine run.
  *

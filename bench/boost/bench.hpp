@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 // bench.hpp - what the Boost.Fiber twins of the grt benchmarks share.
 //
 // The conventions are bench/c/bench.h's, so bench/run.sh and report.py treat

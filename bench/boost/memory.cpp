@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 // memory: procs=2; N fibers all parked receiving on one channel.
 // Metric: (VmRSS after - VmRSS before) / N in KiB per fiber, and create=:
 // ns per fiber from the first launch until every fiber has started.

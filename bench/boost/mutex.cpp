@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 // mutex: procs=2; 4 fibers x 1,000,000 x {lock; counter++; unlock} on one
 // boost::fibers::mutex; the counter must equal 4,000,000.
 // Metric: ns per lock/unlock pair (wall time / total pairs).

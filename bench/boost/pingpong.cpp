@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 // pingpong: 2 fibers, two unbuffered int channels (one each way), 1,000,000
 // round trips.  Metric: ns per round trip.
 #include "bench.hpp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 // spawn: N fibers each doing waitgroup done and returning; main waits.
 // Metric: ns per fiber (wall time of spawn loop + wait / N).
 #include "bench.hpp"

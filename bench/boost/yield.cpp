@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 // yield: procs=1; 2 fibers each calling this_fiber::yield 5,000,000 times.
 // Metric: ns per yield (wall time / total yields).
 #include "bench.hpp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench.h - helpers shared by the C benchmark programs (one header, no .c:
  * every bench/c/<name>.c is a whole program).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* floor: the physical limit of a context switch.  A bare x86-64 switch
  * (push the callee-saved registers, swap stack pointers, pop, ret) between
  * two contexts, 20,000,000 switches.  No grt.  Metric: ns per switch. */

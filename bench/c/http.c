@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* http: HTTP/1.1 keep-alive hello server on 127.0.0.1:<port>, procs=1, one
  * goroutine per connection.  Each request (read up to "\r\n\r\n") gets a
  * fixed response; the connection handler is examples/http_hello.h, shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* idle: procs=2; 1,000 goroutines parked receiving on channels and 10
  * goroutines each on a 1 s ticker (grt_timer_new(1 s, 1 s), receive on
  * grt_timer_chan); main sleeps 5 s.  Metric: CPU seconds (user+sys) the

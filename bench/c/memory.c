@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* memory: procs=2; N goroutines all parked receiving on one channel.
  * Metric: (VmRSS after - VmRSS before) / N, in KiB per goroutine; also
  * create=: ns per goroutine from the first grt_go until every goroutine has

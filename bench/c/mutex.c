@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mutex: procs=2; 4 goroutines x 1,000,000 x {lock; counter++; unlock} on
  * one grt_mutex; the counter must equal 4,000,000.
  * Metric: ns per lock/unlock pair (wall time / total pairs). */

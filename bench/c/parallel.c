@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* parallel: 64 goroutines each running a fixed CPU-bound loop (50,000,000
  * xorshift64 steps), main waits; timed at procs=1, then again after
  * grt_procs(2).  Metric: speedup = time(procs=1) / time(procs=2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pingpong: 2 goroutines, two unbuffered int channels (one each way),
  * 1,000,000 round trips.  Metric: ns per round trip. */
 #define BENCH_NAME "pingpong"

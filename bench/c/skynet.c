@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* skynet: each node spawns 10 children (num + i*(size/10), size/10) which
  * send their sum up an unbuffered channel (one per node); a leaf sends its
  * num.  Root size 1,000,000 prints 499999500000.  Metric: ms. */

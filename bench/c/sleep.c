@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sleep: procs=2; 10,000 goroutines each calling grt_sleep(1 ms) 100 times.
  * Metrics: wall ms, and CPU seconds (user+sys, getrusage) over the same span. */
 #define BENCH_NAME "sleep"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* spawn: N goroutines each doing grt_waitgroup_done and returning; main
  * waits.  Metric: ns per goroutine (wall time of spawn loop + wait / N). */
 #define BENCH_NAME "spawn"

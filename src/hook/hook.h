@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook.h - libgrt_hook's internals: libc's own functions (found once with
  * dlsym(RTLD_NEXT)), the "on a goroutine" check, errno handling, and the

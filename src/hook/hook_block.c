@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_block.c - calls that can block and cannot be polled: open, openat,
  * fsync, fdatasync, flock, waitpid, wait.  On a goroutine each runs inside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_dns.c - getaddrinfo, getnameinfo, gethostbyname, gethostbyname2,
  * gethostbyname_r on a goroutine run in grt_offload's pool: the lookup

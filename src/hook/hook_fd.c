@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_fd.c - the hook's per-descriptor state, and the calls that keep it
  * right: socket, socketpair, pipe, pipe2, close, dup, dup2, dup3, fcntl,

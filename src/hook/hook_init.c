@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_init.c - libgrt_hook's start: libc's functions found once with
  * dlsym(RTLD_NEXT), GRT_HOOK=0, and the announcement to libgrt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_io.c - read, readv, write, writev, recv, recvfrom, recvmsg, send,
  * sendto, sendmsg, accept, accept4, connect (and glibc's _FORTIFY_SOURCE

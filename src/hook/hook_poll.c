@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_poll.c - poll, ppoll, select, pselect, epoll_wait, epoll_pwait on a
  * goroutine.

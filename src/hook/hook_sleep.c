@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * hook_sleep.c - sleep, usleep, nanosleep, clock_nanosleep on a goroutine
  * park it for the time (grt_sleep); the thread runs other goroutines.  A

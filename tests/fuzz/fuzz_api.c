@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_api.c - a libFuzzer target that decodes its input into a sequence of
  * grt API calls and runs them inside one grt_run.

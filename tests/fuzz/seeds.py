@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Write the seed corpus of fuzz_api (tests/fuzz/corpus/) from named op
 sequences, reading the opcode numbers from ops[] in fuzz_api.c, so that the
 seeds follow the table when ops are added.  Run from the repository root."""

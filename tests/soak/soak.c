@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * soak.c - a bounded soak of the runtime: `soak [SECONDS]` (default 600).
  *

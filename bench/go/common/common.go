@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // Package common holds what the Go twins of the grt benchmarks share; the
 // conventions match bench/c/bench.h:
 //   - os.Args[1] (os.Args[2] for the http servers, after the port) is procs;

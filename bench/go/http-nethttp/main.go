@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // http-nethttp: the hello server on net/http, procs=1.
 // usage: http-nethttp PORT [procs]
 package main

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // http-raw: the hello server on raw net.Conn + bufio, procs=1, one goroutine
 // per connection; each request is read up to "\r\n\r\n".
 // usage: http-raw PORT [procs]

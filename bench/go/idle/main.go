@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // idle: procs=2; main sleeps 5 s with 1,000 goroutines parked receiving on
 // channels and 10 goroutines on 1 s tickers; CPU seconds used in those 5 s.
 package main

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // latency: procs=2; 8 goroutines spin in call-free loops for the whole run
 // while one more goroutine sleeps 1 ms 2,000 times. Lateness of a sleep is
 // the time it actually woke minus the time it asked to wake.

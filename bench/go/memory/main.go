@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // memory: procs=2; N goroutines all parked receiving on one channel;
 // (VmRSS after - before) / N in KiB, and create=: ns per goroutine from the
 // first go statement until every goroutine has started.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // mutex: procs=2; 4 goroutines x 1,000,000 x {Lock; counter++; Unlock}.
 package main
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // parallel: 64 goroutines each running 50,000,000 xorshift64 steps, main
 // waits; at GOMAXPROCS 1, then 2.  Metric: speedup t1/t2.
 package main

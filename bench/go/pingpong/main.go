@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // pingpong: 2 goroutines, two unbuffered int channels, N round trips.
 package main
 

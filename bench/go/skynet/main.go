@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // skynet: each node spawns 10 children (num + i*(size/10), size/10) that
 // send their sum up an unbuffered channel; root size 1,000,000.
 package main

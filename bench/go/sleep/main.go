@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // sleep: procs=2; 10,000 goroutines each sleeping 1 ms 100 times.
 package main
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // spawn: N goroutines each doing wg.Done and returning; main waits.
 package main
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+
 // yield: procs=1; 2 goroutines each calling runtime.Gosched 5,000,000 times.
 package main
 

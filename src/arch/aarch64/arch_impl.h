@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * arch_impl.h (aarch64) - the inline part of the architecture contract
  * (src/arch.h): a goroutine's first frame, reading a saved context, the

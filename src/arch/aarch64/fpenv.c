@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fpenv.c (aarch64) - capturing and loading the baseline FP environment
  * (src/fpenv.h).  The preemption handler writes it into the signal frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * preempt_arch.c (aarch64) - asynchronous preemption: moving an interrupted
  * goroutine into grt__async_preempt (switch.S) and, when it runs again,

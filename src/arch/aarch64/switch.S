@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * switch.S (aarch64, AAPCS64) - the goroutine context switch.
  *

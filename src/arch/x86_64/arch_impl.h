@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * arch_impl.h (x86-64) - the inline part of the architecture contract
  * (src/arch.h): a goroutine's first frame, reading a saved context, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fpenv.c (x86-64) - capturing and loading the baseline FP environment
  * (src/fpenv.h).  The preemption trampoline (switch.S) loads it itself.

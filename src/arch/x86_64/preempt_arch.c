@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * preempt_arch.c (x86-64) - the architecture half of asynchronous
  * preemption: reading the interrupted context and redirecting it into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * switch.S (x86-64, System V) - the goroutine context switch.
  *
