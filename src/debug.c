@@ -92,7 +92,7 @@ static void objsyms_load(struct objsyms *o, const char *path)
 {
     snprintf(o->path, sizeof o->path, "%s", path);
     o->failed = true;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = grt__sys_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return;
     struct stat st;
@@ -555,7 +555,7 @@ GRT_NO_TSAN void grt__schedtrace_tick(int64_t now)
         tracef(buf, size, &n, "]\n");
     }
     grt__unlock(&grt__sched.lock);
-    ssize_t w = write(2, buf, n);
+    ssize_t w = grt__sys_write(2, buf, n);
     (void)w;
     if (detail) {
         int fd = 2;

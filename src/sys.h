@@ -3,7 +3,10 @@
  * interposing library (libgrt_hook, or any LD_PRELOAD wrapper) never sees
  * them.  Without this, a goroutine inside grt_read would call the hook's
  * read, which would park through grt_wait_fd and come back into libgrt:
- * recursion at best, a second waiter on one poll slot at worst.  Each
+ * recursion at best, a second waiter on one poll slot at worst.  The same
+ * for the opens and sleeps the runtime makes on a goroutine's behalf
+ * (grt_trace_start's calibration sleep, hooked, parked inside the
+ * runtime and never returned).  Each
  * returns what the libc call of the same name returns (-1 and errno on
  * failure). */
 #ifndef GRT_SYS_H
@@ -15,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline ssize_t grt__sys_read(int fd, void *buf, size_t n)
@@ -78,6 +82,16 @@ static inline int grt__sys_getsockopt(int fd, int level, int name, void *val, so
 static inline int grt__sys_fcntl(int fd, int cmd, long arg)
 {
     return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static inline int grt__sys_open(const char *path, int flags, int mode)
+{
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+static inline int grt__sys_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    return (int)syscall(SYS_nanosleep, req, rem);
 }
 
 static inline int grt__sys_poll(struct pollfd *fds, nfds_t n, int timeout_ms)

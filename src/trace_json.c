@@ -278,7 +278,7 @@ static void out_chunk(struct chunk *b)
 
 int grt__trace_json_open(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = grt__sys_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     pthread_mutex_lock(&tr.lock);

@@ -644,6 +644,19 @@ static void test_contexts(void)
     close(sv[1]);
 }
 
+/* libgrt's own calls on a goroutine never reach the hook: grt_trace_start
+ * sleeps 1 ms to calibrate and opens its files; hooked, that sleep parked
+ * inside the runtime and never returned. */
+static void test_runtime_unhooked(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/grt-hook-trace-%d.json", (int)getpid());
+    CHECK_EQ(grt_trace_start(path), 0);
+    grt_sleep(GRT_MILLISECOND);
+    CHECK_EQ(grt_trace_stop(), 0);
+    CHECK_EQ(unlink(path), 0);
+}
+
 static void main_fn(void *arg)
 {
     int procs = (int)(intptr_t)arg;
@@ -658,6 +671,7 @@ static void main_fn(void *arg)
         test_poll_waits();
         test_lookup_and_files();
         test_contexts();
+        test_runtime_unhooked();
     } else {
         test_errno_migration();
     }
