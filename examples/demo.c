@@ -228,7 +228,7 @@ static void echo_conn(void *arg)
     while ((r = grt_read(fd, buf, sizeof buf)) > 0)
         if (grt_write(fd, buf, (size_t)r) != r)
             break;
-    grt_close(fd);
+    /* serve.h's connection goroutine closes fd */
 }
 
 /* The accept loop of examples/serve.h, as in examples/echo. */
@@ -285,7 +285,9 @@ static void tour_echo(void)
            "blocking-style reads; no thread waits on the network)\n",
            echo_port, CLIENTS, MESSAGES, (long long)atomic_load(&echo_ok),
            (long long)atomic_load(&echo_bad), ms(grt_now() - t0));
-    grt_close(echo_server.lfd); /* the acceptor wakes with -ECANCELED and returns */
+    /* Graceful: the listener closes (the acceptor wakes with -ECANCELED),
+     * open connections are drained, as on SIGTERM in examples/echo. */
+    serve_shutdown(&echo_server, 5 * 1000000000LL, NULL);
 }
 
 /* --- 5. preemption ---------------------------------------------------------- */

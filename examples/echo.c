@@ -5,8 +5,11 @@
  *   ./echo PORT [SECONDS]
  *
  * Listens on 127.0.0.1:PORT (0: any free port, printed) and writes back
- * whatever each client sends until the client closes its side.  With
- * SECONDS it stops after that long; without, it serves until killed.
+ * whatever each client sends until the client closes its side.  On SIGINT
+ * or SIGTERM, or after SECONDS if given, it shuts down gracefully
+ * (examples/serve.h): no new connections, each open one ends once what it
+ * has read is echoed, and the process exits when they are gone (at most
+ * 5 s).
  * Each connection is plain sequential code: grt_read parks the goroutine,
  * not the thread, so ten thousand idle clients cost ten thousand small
  * goroutines and no threads.  Try:
@@ -30,7 +33,7 @@ static void echo_conn(void *arg)
         if (grt_write(fd, buf, (size_t)r) != r)
             break; /* the client went away mid-reply */
     }
-    grt_close(fd);
+    /* serve.h closes fd */
 }
 
 int main(int argc, char **argv)

@@ -6,9 +6,10 @@
  *   ./http-hello PORT [SECONDS]
  *
  * Listens on 127.0.0.1:PORT (0: any free port, printed) and answers every
- * request with "Hello, World!".  With SECONDS it stops after that long
- * (returning from the main goroutine ends grt_run, and with it every
- * connection goroutine); without, it serves until killed.  GRT_MAXPROCS
+ * request with "Hello, World!".  On SIGINT or SIGTERM, or after SECONDS
+ * if given, it shuts down gracefully (examples/serve.h): no new
+ * connections, every open one ends after the request it is answering, and
+ * the process exits once they are gone (at most 5 s).  GRT_MAXPROCS
  * sets the number of Ps (the benchmark row uses 1).  Try:
  *
  *   ./http-hello 8080 10 &  curl -s http://127.0.0.1:8080/
@@ -21,5 +22,5 @@
 
 int main(int argc, char **argv)
 {
-    return serve_main(argc, argv, "http-hello", http_hello_conn);
+    return serve_main(argc, argv, "http-hello", http_hello_serve);
 }

@@ -30,9 +30,8 @@ static const char HTTP_HELLO_RESPONSE[] = "HTTP/1.1 200 OK\r\n"
 #define HTTP_HELLO_MAX_BATCH 32 /* responses per write when pipelined */
 
 /* Serve fd until the client closes it (or sends a header larger than the
- * buffer, or an I/O error), then close it.  Meant to be the body of a
- * goroutine: grt_go(http_hello_conn, (void *)(intptr_t)fd). */
-static void http_hello_conn(void *arg)
+ * buffer, or an I/O error); the caller closes it (examples/serve.h). */
+static inline void http_hello_serve(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     char buf[HTTP_HELLO_BUF];
@@ -70,7 +69,15 @@ static void http_hello_conn(void *arg)
         }
     }
 done:
-    grt_close(fd);
+    return;
+}
+
+/* http_hello_serve, then close fd: the body of a goroutine per accepted
+ * connection, grt_go(http_hello_conn, (void *)(intptr_t)fd). */
+static inline void http_hello_conn(void *arg)
+{
+    http_hello_serve(arg);
+    grt_close((int)(intptr_t)arg);
 }
 
 #endif

@@ -363,10 +363,20 @@ GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
  * grt_wait_fd answers ready events or, with a deadline already passed,
  * -ETIMEDOUT, and otherwise -EPERM; grt_listen works; grt_close is close(2)
  * (0 or -EBADF).
+ *
+ * Datagrams: network "udp", "udp4", "udp6" (addresses as for tcp) or
+ * "unixgram" (as for unix).  grt_listen returns a socket bound to the
+ * address (Go's ListenPacket), for grt_recvfrom/grt_sendto; grt_dial a
+ * socket connected to it, where grt_read/grt_write (and recvfrom/sendto
+ * with no address) work; a dialled unixgram socket is bound to an
+ * autobound abstract address of its own so that replies can come back.
+ * On a datagram socket every read returns one datagram, truncated to n as
+ * recv(2) truncates (never several merged; an empty datagram reads as 0),
+ * and every write sends n bytes as one datagram.
  */
 enum { GRT_READ = 1, GRT_WRITE = 2 };
 
-GRT_EXTERN int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix" */
+GRT_EXTERN int     grt_listen(const char *network, const char *address); /* "tcp","tcp4","tcp6","unix","udp",... */
 GRT_EXTERN int     grt_dial(const char *network, const char *address, int64_t deadline);
 GRT_EXTERN int     grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 GRT_EXTERN int     grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t deadline);
@@ -375,6 +385,96 @@ GRT_EXTERN ssize_t grt_write(int fd, const void *buf, size_t n); /* all n bytes 
 GRT_EXTERN int     grt_wait_fd(int fd, int events, int64_t deadline); /* returns the ready events */
 GRT_EXTERN int     grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline);
 GRT_EXTERN int     grt_close(int fd); /* blocked goroutines get -ECANCELED; -EBADF if not open */
+
+/*
+ * One datagram in, one out (recvfrom(2)/sendto(2) that park the goroutine
+ * instead of the thread).  grt_recvfrom returns the datagram's length
+ * (truncated to n; 0 for an empty one) and, when from is not NULL, the
+ * sender's address in from/fromlen as recvfrom does.  grt_sendto sends the
+ * n bytes as one datagram to `to` (NULL and 0: the connected peer) and
+ * returns n.  Both honour the descriptor's deadlines (grt_set_deadline:
+ * read for recvfrom, write for sendto) with -ETIMEDOUT, and return
+ * -ECANCELED when grt_close closes the descriptor under them.  Errors:
+ * -EINVAL for a NULL buffer with n > 0, from without fromlen, or exactly
+ * one of to/tolen zero; -EBADF for a descriptor that is not open; else the
+ * kernel's -errno (-EMSGSIZE, -ECONNREFUSED from an earlier datagram of a
+ * connected socket, -ENOTSOCK, -EDESTADDRREQ, ...).
+ */
+GRT_EXTERN ssize_t grt_recvfrom(int fd, void *buf, size_t n, struct sockaddr *from, socklen_t *fromlen);
+GRT_EXTERN ssize_t grt_sendto(int fd, const void *buf, size_t n, const struct sockaddr *to, socklen_t tolen);
+
+/* ------------------------------------------------------------------ */
+/* Signals (os/signal)                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * signal.Notify: from now on, each arrival of signo is sent on c, whose
+ * elements are ints (the signal number), without blocking: when c is full
+ * the signal is dropped for c, as in Go, so give c a buffer.  A channel may
+ * be registered for several signals (one call each) and a signal for
+ * several channels; registering again is a no-op.  The runtime holds a
+ * reference to c while it is registered.  Callable from any thread while
+ * the runtime runs.
+ *
+ * Returns 0; -EINVAL for a NULL channel, one whose element size is not
+ * sizeof(int), a number out of range or reserved by the C library (32,
+ * 33), and for the signals the runtime or the kernel owns: SIGKILL,
+ * SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGURG (preemption); -ESRCH
+ * when the runtime is not running; -ENOMEM.
+ *
+ * The signal's handler is installed while any registration wants it.  When
+ * none does any more (grt_signal_stop of its last channel), and
+ * for every signal when grt_run returns, the action the program had before
+ * is put back exactly (sigaction); registrations end with grt_run.  The
+ * handler only records the signal and wakes the poller; the sends happen
+ * on the scheduler, never in the handler, and no goroutine is added to
+ * grt_goroutines().  While any signal is registered, goroutines that all
+ * wait are not a deadlock: a signal may still come.
+ */
+GRT_EXTERN int grt_signal_notify(grt_chan *c, int signo);
+
+/* signal.Stop: c receives no more signals once this returns (a send in
+ * progress finishes first); its reference is dropped.  0, also for a
+ * channel that was not registered; -EINVAL for NULL. */
+GRT_EXTERN int grt_signal_stop(grt_chan *c);
+
+/* ------------------------------------------------------------------ */
+/* Goroutine-local storage (pthread keys for goroutines)               */
+/* ------------------------------------------------------------------ */
+
+typedef unsigned grt_key;
+
+#define GRT_KEYS_MAX 128                  /* keys that can exist at once */
+#define GRT_KEYS_DESTRUCTOR_ITERATIONS 4  /* as PTHREAD_DESTRUCTOR_ITERATIONS */
+
+/*
+ * pthread_key_create for goroutines.  Each goroutine sees its own value of
+ * a key (NULL until it sets one) on whichever thread it runs; get and set
+ * cost O(1).  Keys are process-wide and may be created and deleted at any
+ * time, with or without the runtime running; they outlive grt_run.
+ *
+ * When a goroutine exits (its function returns, or grt_exit, also from
+ * the main goroutine), the destructor of each key for which it holds a
+ * non-NULL value is called in that goroutine with the value, after the
+ * value is set to NULL; if destructors set values again this repeats, at
+ * most GRT_KEYS_DESTRUCTOR_ITERATIONS rounds, as pthread does.  Goroutines
+ * still alive when grt_run returns are abandoned: no destructor runs for
+ * them (no program code runs after main_fn returns), but the runtime's
+ * storage for their values is freed.
+ *
+ * grt_key_create: 0, -EINVAL (key NULL), -EAGAIN (GRT_KEYS_MAX keys exist).
+ * grt_key_delete: 0, or -EINVAL for a key that does not exist (never
+ * created, or deleted already).  As with pthread, no destructor is called
+ * for the values still set; a key created later never sees them.
+ * grt_getspecific: the caller's value; NULL when unset, for a bad key, or
+ * outside a goroutine.
+ * grt_setspecific: 0, -EPERM outside a goroutine, -EINVAL for a bad key,
+ * -ENOMEM (the first value of a goroutine allocates its table).
+ */
+GRT_EXTERN int   grt_key_create(grt_key *key, void (*destructor)(void *value));
+GRT_EXTERN int   grt_key_delete(grt_key key);
+GRT_EXTERN void *grt_getspecific(grt_key key);
+GRT_EXTERN int   grt_setspecific(grt_key key, const void *value);
 
 /* ------------------------------------------------------------------ */
 /* Observation                                                         */
@@ -503,6 +603,18 @@ GRT_EXTERN grt_ctx *grt_ctx_current(void);
 /* Runs the calling goroutine under c from now on and returns the previous
  * context.  NULL + errno EINVAL for NULL c, EPERM outside goroutines. */
 GRT_EXTERN grt_ctx *grt_ctx_swap(grt_ctx *c);
+
+/* signal.NotifyContext: a context, child of parent (NULL: the caller's),
+ * that is cancelled (-ECANCELED) when one of signals[0..n) arrives, as if
+ * by grt_ctx_cancel.  It wants those signals (see grt_signal_notify: the
+ * handler is installed, goroutines that all wait are not a deadlock) until
+ * the program releases its last reference, which also cancels it, like
+ * the stop function Go returns; then the signals' previous actions come
+ * back when nothing else wants them.  Signals end with grt_run, as
+ * grt_signal_notify's registrations do.  One reference to the caller;
+ * NULL with errno EINVAL (signals NULL, n 0, or a signal grt_signal_notify
+ * refuses), ESRCH (the runtime is not running) or ENOMEM. */
+GRT_EXTERN grt_ctx *grt_signal_ctx(grt_ctx *parent, const int *signals, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Groups (errgroup) and weighted semaphores                           */

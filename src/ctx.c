@@ -20,6 +20,7 @@
  * and closes their channels after every lock is released.
  */
 #include "ctx.h"
+#include "signotify.h"
 #include "chan.h"
 #include "deadline.h"
 #include "g.h"
@@ -334,7 +335,50 @@ void grt_ctx_release(grt_ctx *c)
     if (unlikely(n < 0))
         grt__fatal("grt_ctx_release of a released context");
     ctx_cancel(c);
+    /* A signal context stops wanting its signals now (API.md), not at a
+     * cancel: the program may still be reading grt_ctx_err.  Only the
+     * last releaser gets here, so nobody else reads sigwatch. */
+    void *w = c->sigwatch;
+    c->sigwatch = NULL;
+    if (w)
+        grt__signal_unwatch(w);
     grt__ctx_objunref(c);
+}
+
+/* grt_signal_ctx's watcher: a signal cancels the context (on the
+ * scheduler: grt_ctx_cancel never parks), and the watcher's reference on
+ * its memory goes when the watcher is done with it. */
+static void sigctx_fire(void *arg, int signo)
+{
+    (void)signo;
+    ctx_end(arg, -ECANCELED, NULL);
+}
+
+static void sigctx_drop(void *arg)
+{
+    grt__ctx_objunref(arg);
+}
+
+grt_ctx *grt_signal_ctx(grt_ctx *parent, const int *signals, size_t n)
+{
+    if (signals == NULL || n == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    grt_ctx *c = grt_ctx_with_cancel(parent);
+    if (c == NULL)
+        return NULL;
+    grt__ctx_objref(c); /* the watcher's, given back by sigctx_drop */
+    void *w;
+    int rc = grt__signal_watch(signals, n, sigctx_fire, sigctx_drop, c, &w);
+    if (rc != 0) {
+        grt__ctx_objunref(c);
+        grt_ctx_release(c);
+        errno = -rc;
+        return NULL;
+    }
+    c->sigwatch = w; /* before the program has c: ordered by returning it */
+    return c;
 }
 
 grt_ctx *grt_ctx_current(void)

@@ -52,6 +52,7 @@ struct grt_ctx {
     grt__timer      timer;     /* own deadline, when earlier than the parent's */
     bool            timer_armed;
     uint32_t        magic;     /* CTX_MAGIC while the program holds it */
+    void           *sigwatch;  /* grt_signal_ctx: its watcher, unwatched at the last release */
 };
 
 /* The error of gp's context: 0 while it is live or gp runs under

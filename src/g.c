@@ -11,6 +11,7 @@
  */
 #include "runtime.h"
 #include "g.h"
+#include "gls.h"
 #include "stack.h"
 #include "sync.h"
 
@@ -159,6 +160,7 @@ void grt__gfree_all(bool keep)
         {
             free(c->gs[i].name);
             free(c->gs[i].timer);
+            grt__gls_free(&c->gs[i]); /* abandoned: no destructor runs */
             grt__stack_free_abandoned(&c->gs[i]);
         }
         free(c);

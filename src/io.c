@@ -257,6 +257,61 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
 }
 
 /* ------------------------------------------------------------------ */
+/* Datagrams                                                           */
+/* ------------------------------------------------------------------ */
+
+/* One recvfrom or sendto: each moves one whole datagram (truncated on
+ * receive as recvfrom truncates), so op_run never retries after a result. */
+struct dgram {
+    void            *buf;
+    size_t           n;
+    struct sockaddr *addr; /* from (recv) or to (send) */
+    socklen_t        len;  /* tolen */
+    socklen_t       *lenp; /* fromlen */
+};
+
+static ssize_t recvfrom_try(int fd, void *arg)
+{
+    struct dgram *d = arg;
+    ssize_t r = grt__sys_recvfrom(fd, d->buf, d->n, 0, d->addr, d->lenp);
+    return r < 0 ? -errno : r;
+}
+
+static ssize_t sendto_try(int fd, void *arg)
+{
+    struct dgram *d = arg;
+    ssize_t r = grt__sys_sendto(fd, d->buf, d->n, MSG_NOSIGNAL, d->addr, d->len);
+    return r < 0 ? -errno : r;
+}
+
+static ssize_t dgram_io(int fd, int mode, struct dgram *d)
+{
+    int err;
+    grt__polldesc *pd = op_begin(fd, mode, &err);
+    if (pd == NULL)
+        return err;
+    ssize_t r = op_run(pd, mode, mode == GRT_READ ? recvfrom_try : sendto_try, d);
+    op_end(pd, mode);
+    return r;
+}
+
+ssize_t grt_recvfrom(int fd, void *buf, size_t n, struct sockaddr *from, socklen_t *fromlen)
+{
+    if ((buf == NULL && n > 0) || (from != NULL && fromlen == NULL))
+        return -EINVAL;
+    struct dgram d = {.buf = buf, .n = n, .addr = from, .lenp = from ? fromlen : NULL};
+    return dgram_io(fd, GRT_READ, &d);
+}
+
+ssize_t grt_sendto(int fd, const void *buf, size_t n, const struct sockaddr *to, socklen_t tolen)
+{
+    if ((buf == NULL && n > 0) || (to == NULL) != (tolen == 0))
+        return -EINVAL;
+    struct dgram d = {.buf = (void *)buf, .n = n, .addr = (struct sockaddr *)to, .len = tolen};
+    return dgram_io(fd, GRT_WRITE, &d);
+}
+
+/* ------------------------------------------------------------------ */
 /* Waiting with a per-call deadline                                    */
 /* ------------------------------------------------------------------ */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * net.c - grt_listen and grt_dial: Go's net.Listen and net.Dial for
- * "tcp", "tcp4", "tcp6" and "unix".
+ * net.c - grt_listen and grt_dial: Go's net.Listen, net.ListenPacket and
+ * net.Dial for "tcp", "tcp4", "tcp6", "unix" (streams) and "udp", "udp4",
+ * "udp6", "unixgram" (datagrams: listen binds, dial connects).
  *
  * Addresses are "host:port" ("[v6addr]:port" for IPv6 literals, ":port"
  * for every address).  Names are resolved with getaddrinfo in the offload
@@ -25,20 +26,39 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum { NET_TCP, NET_TCP4, NET_TCP6, NET_UNIX };
+enum { NET_TCP, NET_TCP4, NET_TCP6, NET_UNIX, NET_UDP, NET_UDP4, NET_UDP6, NET_UNIXGRAM };
+
+static bool net_is_unix(int kind)
+{
+    return kind == NET_UNIX || kind == NET_UNIXGRAM;
+}
+
+static int net_socktype(int kind)
+{
+    return kind >= NET_UDP ? SOCK_DGRAM : SOCK_STREAM;
+}
+
+static int net_family(int kind)
+{
+    switch (kind) {
+    case NET_TCP4: case NET_UDP4:
+        return AF_INET;
+    case NET_TCP6: case NET_UDP6:
+        return AF_INET6;
+    default:
+        return AF_UNSPEC;
+    }
+}
 
 static int net_kind(const char *network)
 {
-    if (network == NULL)
-        return -1;
-    if (!strcmp(network, "tcp"))
-        return NET_TCP;
-    if (!strcmp(network, "tcp4"))
-        return NET_TCP4;
-    if (!strcmp(network, "tcp6"))
-        return NET_TCP6;
-    if (!strcmp(network, "unix"))
-        return NET_UNIX;
+    static const char *const names[] = {
+        [NET_TCP] = "tcp", [NET_TCP4] = "tcp4", [NET_TCP6] = "tcp6", [NET_UNIX] = "unix",
+        [NET_UDP] = "udp", [NET_UDP4] = "udp4", [NET_UDP6] = "udp6", [NET_UNIXGRAM] = "unixgram",
+    };
+    for (int k = 0; network && k < (int)(sizeof names / sizeof names[0]); k++)
+        if (!strcmp(network, names[k]))
+            return k;
     return -1;
 }
 
@@ -152,8 +172,8 @@ static int resolve(int kind, const char *host, const char *port, bool passive, i
     snprintf(l->host, sizeof l->host, "%s", host);
     snprintf(l->port, sizeof l->port, "%s", port);
     int rc;
-    l->hints.ai_family = kind == NET_TCP4 ? AF_INET : kind == NET_TCP6 ? AF_INET6 : AF_UNSPEC;
-    l->hints.ai_socktype = SOCK_STREAM;
+    l->hints.ai_family = net_family(kind);
+    l->hints.ai_socktype = net_socktype(kind);
     l->hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     /* Literal addresses and "every address" never block: no pool. */
     struct addrinfo numeric = l->hints;
@@ -202,22 +222,23 @@ static int unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 
 /* A registered socket for fd's first use (grt_read etc. register lazily,
  * but registering here reports failures where the socket is made). */
-static int sock_new(int family)
+static int sock_new(int family, int type)
 {
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     return fd < 0 ? -errno : fd;
 }
 
 /* What listen or dial does with one candidate: fd is a fresh socket of
- * sa's family; 0 if it is now the caller's, or -errno. */
-typedef int (*addr_try_fn)(int fd, const struct sockaddr *sa, socklen_t len, void *arg);
+ * sa's family and the network's type; 0 if it is now the caller's, or
+ * -errno. */
+typedef int (*addr_try_fn)(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg);
 
-static int try_addr(const struct sockaddr *sa, socklen_t len, addr_try_fn try, void *arg)
+static int try_addr(int kind, const struct sockaddr *sa, socklen_t len, addr_try_fn try, void *arg)
 {
-    int fd = sock_new(sa->sa_family);
+    int fd = sock_new(sa->sa_family, net_socktype(kind));
     if (fd < 0)
         return fd;
-    int rc = try(fd, sa, len, arg);
+    int rc = try(fd, kind, sa, len, arg);
     if (rc == 0)
         return fd;
     grt_close(fd);
@@ -229,18 +250,19 @@ static int try_addr(const struct sockaddr *sa, socklen_t len, addr_try_fn try, v
  * without IPv6 gets an IPv4 socket instead. */
 static bool dual_stack(int kind, const char *host)
 {
-    return kind == NET_TCP && (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"));
+    return (kind == NET_TCP || kind == NET_UDP) &&
+           (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "::"));
 }
 
-static int try_dual(const char *port, addr_try_fn try, void *arg)
+static int try_dual(int kind, const char *port, addr_try_fn try, void *arg)
 {
     struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
     any6.sin6_port = htons((uint16_t)atoi(port));
-    int fd = try_addr((struct sockaddr *)&any6, sizeof any6, try, arg);
+    int fd = try_addr(kind, (struct sockaddr *)&any6, sizeof any6, try, arg);
     if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL || fd == -EPROTONOSUPPORT || fd == -ENOPROTOOPT) {
         struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr = {htonl(INADDR_ANY)}};
         any4.sin_port = any6.sin6_port;
-        fd = try_addr((struct sockaddr *)&any4, sizeof any4, try, arg);
+        fd = try_addr(kind, (struct sockaddr *)&any4, sizeof any4, try, arg);
     }
     return fd;
 }
@@ -249,11 +271,11 @@ static int try_dual(const char *port, addr_try_fn try, void *arg)
  * unix path is its one candidate; names go through getaddrinfo, passive
  * for a listener, under the deadline) and try each candidate in turn until one works.  Returns
  * its fd, or the last error; a deadline that passed or a close ends the
-* search at once.  A dial needs a host and a runtime (it may park). */
+ * search at once.  A dial needs a host and a runtime (it may park). */
 static int net_open(int kind, const char *address, bool passive, int64_t deadline,
                     addr_try_fn try, void *arg)
 {
-    if (kind == NET_UNIX) {
+    if (net_is_unix(kind)) {
         struct sockaddr_un sun;
         socklen_t len;
         int rc = unix_addr(address, &sun, &len);
@@ -261,7 +283,7 @@ static int net_open(int kind, const char *address, bool passive, int64_t deadlin
             return rc;
         if (!passive && !grt__netpoll_inited())
             return -EPERM;
-        return try_addr((struct sockaddr *)&sun, len, try, arg);
+        return try_addr(kind, (struct sockaddr *)&sun, len, try, arg);
     }
     char host[256], port[16];
     int rc = split_host_port(address, host, sizeof host, port, sizeof port);
@@ -272,8 +294,8 @@ static int net_open(int kind, const char *address, bool passive, int64_t deadlin
     if (!passive && !grt__netpoll_inited())
         return -EPERM;
     if (passive && dual_stack(kind, host))
-        return try_dual(port, try, arg);
-    if (kind == NET_TCP6 && !host[0])
+        return try_dual(kind, port, try, arg);
+    if ((kind == NET_TCP6 || kind == NET_UDP6) && !host[0])
         strcpy(host, "::");
     struct addrinfo *res;
     rc = resolve(kind, host, port, passive, deadline, &res);
@@ -281,7 +303,7 @@ static int net_open(int kind, const char *address, bool passive, int64_t deadlin
         return rc;
     rc = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        rc = try_addr(ai->ai_addr, ai->ai_addrlen, try, arg);
+        rc = try_addr(kind, ai->ai_addr, ai->ai_addrlen, try, arg);
         if (rc >= 0 || rc == -ETIMEDOUT || rc == -ECANCELED)
             break;
     }
@@ -289,25 +311,28 @@ static int net_open(int kind, const char *address, bool passive, int64_t deadlin
     return rc;
 }
 
-/* arg: the network kind.  "tcp6" is IPv6 only, as in Go; other IPv6
- * sockets (the dual-stack one) take IPv4 too. */
-static int listen_try(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+/* A stream socket binds and listens; a datagram socket only binds.
+ * "tcp6" and "udp6" are IPv6 only, as in Go; other IPv6 sockets (the
+ * dual-stack one) take IPv4 too. */
+static int listen_try(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg)
 {
-    int v6only = *(const int *)arg == NET_TCP6;
-    if (sa->sa_family != AF_UNIX) {
+    (void)arg;
+    bool stream = net_socktype(kind) == SOCK_STREAM;
+    int v6only = kind == NET_TCP6 || kind == NET_UDP6;
+    if (stream && sa->sa_family != AF_UNIX) {
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     }
     if (sa->sa_family == AF_INET6 &&
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
         return -errno;
-    if (bind(fd, sa, len) != 0 || listen(fd, SOMAXCONN) != 0)
+    if (bind(fd, sa, len) != 0 || (stream && listen(fd, SOMAXCONN) != 0))
         return -errno;
     /* Like Go's UnixListener, grt_close removes the socket file (a path,
      * not an abstract name); outside a run (-EPERM) there is nothing to
      * remember it in. */
     const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
-    if (sa->sa_family == AF_UNIX && sun->sun_path[0] != 0)
+    if (stream && sa->sa_family == AF_UNIX && sun->sun_path[0] != 0)
         grt__fd_unlink_on_close(fd, sun->sun_path);
     return 0;
 }
@@ -317,13 +342,20 @@ int grt_listen(const char *network, const char *address)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    return net_open(kind, address, true, GRT_FOREVER, listen_try, &kind);
+    return net_open(kind, address, true, GRT_FOREVER, listen_try, NULL);
 }
 
-static int dial_try(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+static int dial_try(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg)
 {
+    if (kind == NET_UNIXGRAM) {
+        /* An address of its own (autobind: a unique abstract name), so
+         * that the peer's replies can come back. */
+        struct sockaddr_un me = {.sun_family = AF_UNIX};
+        if (bind(fd, (struct sockaddr *)&me, sizeof(sa_family_t)) != 0)
+            return -errno;
+    }
     int rc = grt_connect(fd, sa, len, *(const int64_t *)arg);
-    if (rc == 0 && sa->sa_family != AF_UNIX) {
+    if (rc == 0 && net_socktype(kind) == SOCK_STREAM && sa->sa_family != AF_UNIX) {
         int one = 1; /* Go's default for TCP connections */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }

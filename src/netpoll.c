@@ -22,6 +22,7 @@
 #include "sys.h"
 #include "sched.h"
 #include "timer.h"
+#include "signotify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,11 @@ bool grt__netpoll_inited(void)
 int64_t grt__netpoll_waiters(void)
 {
     return ld_relaxed(&fds.waiters);
+}
+
+void grt__netpoll_hold(int64_t delta)
+{
+    xadd_relaxed(&fds.waiters, delta);
 }
 
 int grt__netpoll_start(void)
@@ -393,6 +399,10 @@ static void list_append(struct g *gp, struct g **head, struct g **tail, int32_t 
 
 void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g **tail, int32_t *n)
 {
+    if (unlikely(pd == &grt__signal_pd)) { /* not a descriptor: a signal came */
+        grt__signal_deliver();
+        return;
+    }
     /* pairs with pd_register (see there); TSan cannot tell that the load
      * synchronises with the calloc'd pd's first release, so it is told */
     grt__race_acquire(pd);

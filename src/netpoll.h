@@ -109,6 +109,10 @@ int64_t grt__netpoll_waiters(void);
 /* grt_run's start and end: the poller of this run. */
 int     grt__netpoll_start(void);
 void    grt__netpoll_stop(void);
+/* Count delta waiters that are not goroutines parked on descriptors (the
+ * signal path, signotify.c): while any is counted an idle M blocks in the
+ * poller and the deadlock check stays quiet.  Reset with the poller. */
+void    grt__netpoll_hold(int64_t delta);
 
 /* --- descriptors, for io.c and net.c --------------------------------- */
 /* Begin/end an operation on fd (registering it on first use).  NULL and

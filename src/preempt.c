@@ -197,6 +197,26 @@ static void chain(int sig, siginfo_t *si, void *ucp)
     }
 }
 
+/* Code that has just computed &errno (glibc's __errno_location returns it
+ * in a register) and is about to store or load through it would, resumed
+ * on another thread, use this thread's errno, and the goroutine's errno
+ * value would be lost.  So while a register holds this thread's &errno the
+ * request is put off to the next one.  A register can also hold the
+ * address long after its use (a loop that never touches it): after
+ * ERRNO_DEFER_MAX requests in a row the goroutine is preempted anyway, so
+ * that no goroutine becomes unpreemptible. */
+#define ERRNO_DEFER_MAX 2
+
+static bool errno_live(struct g *gp, void *ucp)
+{
+    if (gp->errno_defer < ERRNO_DEFER_MAX && grt__arch_uc_holds(ucp, (uintptr_t)&errno)) {
+        gp->errno_defer++;
+        return true;
+    }
+    gp->errno_defer = 0;
+    return false;
+}
+
 static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
 {
     int saved_errno = errno;
@@ -217,7 +237,7 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
             uintptr_t here = (uintptr_t)__builtin_frame_address(0);
             bool on_gstack = here >= gp->stack_lo && here < gp->stack_hi;
             if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && !on_gstack &&
-                pc_preemptible(pc) && !in_handler(sp, gp->stack_hi))
+                pc_preemptible(pc) && !in_handler(sp, gp->stack_hi) && !errno_live(gp, ucp))
                 (void)grt__arch_preempt_inject(ucp);
         }
     }

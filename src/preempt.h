@@ -31,6 +31,9 @@ void      grt__arch_preempt_init(void);
 /* Program counter and stack pointer of an interrupted context (ucontext_t). */
 uintptr_t grt__arch_uc_pc(void *ucp);
 uintptr_t grt__arch_uc_sp(void *ucp);
+/* Does a general-purpose register of the interrupted context hold v?
+ * (preempt.c: the thread's errno address, see there.) */
+bool      grt__arch_uc_holds(void *ucp, uintptr_t v);
 uintptr_t grt__arch_uc_fp(void *ucp); /* frame pointer (rbp, x29): dumps */
 /* Whether the instruction at pc (readable, 4 bytes at least) is one that
  * PLT stubs and linker veneers are made of (see in_call_stub). */

@@ -32,6 +32,7 @@
 #include "sysmon.h"
 #include "timer.h"
 #include "trace.h"
+#include "signotify.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ static void teardown(void)
 {
     grt__sysmon_stop();
     grt__preempt_fini();
+    grt__signal_notify_fini(); /* before signal.c puts back its SIGQUIT */
     grt__signal_fini();
     /* Threads blocked inside grt_syscall_enter/exit cannot be joined: they
      * leave as soon as their call returns.  The memory they may touch until

@@ -127,6 +127,7 @@ struct __attribute__((aligned(64))) g {
     uint32_t           status;    /* G_*, changed with grt__gstatus_move */
     uint8_t            waitreason;
     bool               preempt;   /* cooperative preemption request */
+    uint8_t            errno_defer; /* preempt.c: requests put off for a live &errno */
     bool               is_main;
     bool               hidden;     /* the runtime's own (a foreign dump): not counted */
     bool               has_credit; /* holds a stack credit (see stack.c) */
@@ -155,6 +156,7 @@ struct __attribute__((aligned(64))) g {
     uint32_t           gen;         /* runtime generation it belongs to */
     void              *race_fake_stack; /* ASan fake stack while switched out */
     void              *race_fiber;      /* TSan fiber (created at first run) */
+    struct grt__gls   *gls;         /* grt_setspecific values, or NULL (gls.c) */
     /* Contexts (ctx.c), the rarely used part; ctx and ctx_ref above. */
     struct g          *ctx_next;    /* ctx->waiters, while parked interruptibly */
     struct g          *ctx_prev;

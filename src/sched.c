@@ -114,6 +114,7 @@
  * batch.
  */
 #include "runtime.h"
+#include "gls.h"
 #include "arch.h"
 #include "ctx.h"
 #include "debug.h"
@@ -567,6 +568,12 @@ top:;
         *inherit = false;
         return gp;
     }
+    /* The poll above may have readied goroutines onto this P without
+     * returning them (a signal sent on a channel, signotify.c). */
+    if (!grt__runq_empty(pp)) {
+        grt__unlock(&grt__sched.lock);
+        goto top;
+    }
     if (grt__releasep() != pp)
         grt__fatal("findrunnable: wrong P");
     grt__pidleput(pp);
@@ -951,9 +958,11 @@ void grt__goready(struct g *gp)
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
     if (pp && mp->ready_batch > 0) {
-        /* FIFO, and no runnext churn: only one goroutine of a batch could
-         * have inherited the slice anyway. */
-        grt__runq_put(pp, gp, false);
+        /* FIFO, and no runnext churn: the first goroutine of a batch takes
+         * an empty runnext, so that one woken by a timer does not wait
+         * behind a ring of CPU-bound goroutines (each a whole slice); the
+         * rest queue behind it in the order they were readied. */
+        grt__runq_put(pp, gp, ld_relaxed(&pp->runnext) == NULL);
         mp->ready_pending = true;
         return;
     }
@@ -1029,6 +1038,9 @@ void grt__gopreempt_m(struct g *gp)
     gstatus_move(gp, G_RUNNING, G_RUNNABLE);
     gp->waitreason = WAIT_PREEMPTED;
     dropg(mp);
+    /* A slice ended: look at the timers in this scheduling round (a due
+     * timer is often why sysmon asked), not in up to 16 rounds' time. */
+    mp->p->timerpoll = 15;
     requeue_yielded(mp->p, gp, true);
     grt__schedule();
 }
@@ -1104,6 +1116,9 @@ static void goexit0(struct g *gp)
 
 void grt__goexit1(void)
 {
+    struct g *gp = getg();
+    if (unlikely(gp->gls != NULL)) /* destructors run in the goroutine */
+        grt__gls_exit(gp);
     mcall_impl(goexit0, true);
     __builtin_unreachable();
 }

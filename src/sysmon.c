@@ -8,8 +8,9 @@
  *   - retakes Ps from threads blocked in a syscall (syscall.c) and hands
  *     them off, so a blocking call does not hold up runnable goroutines;
  *   - gives back warm stacks that nobody used for a while.
+ *   - preempts a goroutine that holds up a due timer of its P (below);
  * It sleeps 20 us between passes while things happen, doubling up to 10 ms
- * after 50 quiet passes, and parks entirely while every P is idle (woken by
+ * after 50 quiet passes (but wakes for the timers of running Ps), and parks entirely while every P is idle (woken by
  * grt__sysmon_wake when work appears from outside: a syscall return, a
  * foreign spawn; timers bound the park).
  */
@@ -30,6 +31,20 @@
 #include <string.h>
 
 #define FORCE_PREEMPT_NS (10 * 1000000LL)
+/* Timers against CPU-bound goroutines.  A goroutine woken by a timer is
+ * readied by the P that owns the timer, and only when that P schedules; a
+ * P held by a goroutine that never calls into the runtime would make it
+ * wait for a whole slice (or several).  So sysmon also preempts the
+ * goroutine of a running P whose earliest timer has been due for
+ * TIMER_LATE_NS and that has not given the P up since sysmon's previous
+ * pass, and it times its passes to when such timers fall due.  While any
+ * timer is pending and a P runs, it looks at least every TIMER_RECHECK_NS,
+ * so that a timer armed just after a pass (a periodic sleeper re-arming)
+ * is seen well before a slice ends. */
+#define TIMER_LATE_NS    (500 * 1000LL)
+#define TIMER_RECHECK_NS (1000 * 1000LL)
+#define MIN_DELAY_NS     (20 * 1000LL)
+#define MAX_DELAY_NS     (10 * 1000000LL)
 #define TRIM_PERIOD_NS   (1000 * 1000000LL)
 
 static pthread_t sysmon_thread;
@@ -49,45 +64,78 @@ static void preempt_one(struct p *pp)
     grt__preempt_signal(mp, gp);
 }
 
-/* Returns how many Ps it acted on (a pass that did something is not idle). */
-static int retake(int64_t now)
+/* A running P: preempt its goroutine if it has held the P for a slice, or
+ * if a timer of the P is late behind it.  Lowers *wake to when sysmon
+ * should look at this P again for its timers. */
+static void retake_running(struct p *pp, int64_t now, int64_t *wake)
+{
+    uint32_t t = ld_relaxed(&pp->schedtick);
+    int64_t late = ld_relaxed(&pp->timer0_when); /* relaxed: a hint, as for the scheduler */
+    if (late != 0)
+        late = grt__time_add(late, TIMER_LATE_NS);
+    if (pp->sysmontick.schedtick != t) {
+        pp->sysmontick.schedtick = t;
+        pp->sysmontick.schedwhen = now;
+    } else if (grt__time_add(pp->sysmontick.schedwhen, FORCE_PREEMPT_NS) <= now) {
+        preempt_one(pp);
+        pp->sysmontick.schedwhen = now; /* ask again in 10 ms */
+        return;
+    } else if (late != 0 && late <= now) {
+        preempt_one(pp);
+        pp->sysmontick.schedwhen = now;
+        return;
+    }
+    if (late != 0 && late < *wake)
+        *wake = late;
+}
+
+/* Returns how many Ps it acted on (a pass that did something is not idle);
+ * *wake is lowered to the next time a running P needs a look. */
+static int retake(int64_t now, int64_t *wake)
 {
     int n = 0;
+    bool running = false;
     int32_t np = ld_acquire(&grt__gomaxprocs);
     for (int32_t i = 0; i < np; i++) {
         struct p *pp = grt__allp[i];
         uint32_t s = ld_acquire(&pp->status);
         if (s == P_RUNNING) {
-            uint32_t t = ld_relaxed(&pp->schedtick);
-            if (pp->sysmontick.schedtick != t) {
-                pp->sysmontick.schedtick = t;
-                pp->sysmontick.schedwhen = now;
-            } else if (grt__time_add(pp->sysmontick.schedwhen, FORCE_PREEMPT_NS) <= now) {
-                preempt_one(pp);
-                pp->sysmontick.schedwhen = now; /* ask again in 10 ms */
-            }
+            retake_running(pp, now, wake);
+            running = true;
         } else if (s == P_SYSCALL) {
             n += grt__syscall_retake(pp, now);
         }
     }
+    /* A timer armed after this pass on a P that then runs a hog would go
+     * unseen until the next slice check; while timers exist and Ps run,
+     * look at least every TIMER_RECHECK_NS. */
+    if (running && now + TIMER_RECHECK_NS < *wake && grt__timers_next() != 0)
+        *wake = now + TIMER_RECHECK_NS;
     return n;
 }
 
 static void *sysmon_main(void *arg)
 {
     (void)arg;
-    int64_t delay = 20 * 1000;
+    int64_t delay = MIN_DELAY_NS;
     int idle = 0;
     int64_t last_trim = grt__nanotime();
+    int64_t wake = INT64_MAX; /* when a running P's timer needs a look */
     uint32_t gen = grt__sched.gen;
     for (;;) {
         if (idle == 0)
-            delay = 20 * 1000;
+            delay = MIN_DELAY_NS;
         else if (idle > 50)
             delay *= 2;
-        if (delay > 10 * 1000000)
-            delay = 10 * 1000000;
-        grt__note_tsleep(&grt__sched.sysmonnote, delay);
+        if (delay > MAX_DELAY_NS)
+            delay = MAX_DELAY_NS;
+        int64_t nap = delay;
+        if (wake != INT64_MAX) {
+            int64_t until = wake - grt__nanotime();
+            if (until < nap)
+                nap = until < MIN_DELAY_NS ? MIN_DELAY_NS : until;
+        }
+        grt__note_tsleep(&grt__sched.sysmonnote, nap);
         if (ld_acquire(&grt__sched.state) != RT_RUNNING || gen != grt__sched.gen)
             break;
         int64_t now = grt__nanotime();
@@ -122,7 +170,8 @@ static void *sysmon_main(void *arg)
                 idle = 0;
             }
         }
-        if (retake(now) > 0)
+        wake = INT64_MAX;
+        if (retake(now, &wake) > 0)
             idle = 0;
         else
             idle++;

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -242,6 +243,22 @@ static inline int test_listen_loopback(char *addr, size_t n)
         TEST_FAIL("grt_listen bound family %d port %d", sin.sin_family, ntohs(sin.sin_port));
     snprintf(addr, n, "127.0.0.1:%d", ntohs(sin.sin_port));
     return lfd;
+}
+
+/* Send signo to this process: kill(getpid()), except under TSan, which runs
+ * a handler only at the receiving thread's next intercepted call (and an
+ * idle M sleeping in a raw futex call may be the thread the kernel picks):
+ * there the caller's own thread takes it, and usleep is such a call. */
+static inline void test_send_signal(int signo)
+{
+#ifdef GRT_TSAN
+    if (raise(signo) != 0)
+        TEST_FAIL("raise: %s", strerror(errno));
+    usleep(1000);
+#else
+    if (kill(getpid(), signo) != 0)
+        TEST_FAIL("kill: %s", strerror(errno));
+#endif
 }
 
 /* Re-run this test binary as "<self> <mode>" with a timeout (seconds).

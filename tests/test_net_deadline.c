@@ -428,7 +428,7 @@ static void check_errors(void)
     CHECK_EQ(grt_close(lfd), 0);
 
     /* bad network names and addresses */
-    static const char *bad_nets[] = {"udp", "", "TCP", "tcp ", "ip", "unixgram", "tcp7"};
+    static const char *bad_nets[] = {"udp5", "", "TCP", "tcp ", "ip", "unixpacket", "tcp7", "UDP"};
     for (size_t i = 0; i < sizeof bad_nets / sizeof bad_nets[0]; i++) {
         CHECK_EQ(grt_listen(bad_nets[i], "127.0.0.1:0"), -EINVAL);
         CHECK_EQ(grt_dial(bad_nets[i], "127.0.0.1:80", GRT_FOREVER), -EINVAL);

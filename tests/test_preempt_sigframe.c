@@ -32,6 +32,7 @@
 #define grt__arch_preempt_supported  test_arch_preempt_supported
 #define grt__arch_sigframe_in        test_arch_sigframe_in
 #define grt__arch_uc_fp              test_arch_uc_fp
+#define grt__arch_uc_holds           test_arch_uc_holds
 #define grt__arch_uc_pc              test_arch_uc_pc
 #define grt__arch_uc_sp              test_arch_uc_sp
 #define grt__async_preempt_arm       test_async_preempt_arm

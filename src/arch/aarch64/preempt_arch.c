@@ -182,6 +182,15 @@ uintptr_t grt__arch_uc_sp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.sp;
 }
 
+bool grt__arch_uc_holds(void *ucp, uintptr_t v)
+{
+    ucontext_t *uc = ucp;
+    for (int i = 0; i < 31; i++)
+        if ((uintptr_t)uc->uc_mcontext.regs[i] == v)
+            return true;
+    return false;
+}
+
 uintptr_t grt__arch_uc_fp(void *ucp)
 {
     ucontext_t *uc = ucp;

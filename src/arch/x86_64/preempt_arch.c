@@ -54,6 +54,18 @@ uintptr_t grt__arch_uc_sp(void *ucp)
     return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 }
 
+bool grt__arch_uc_holds(void *ucp, uintptr_t v)
+{
+    ucontext_t *uc = ucp;
+    static const int regs[] = {REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP,
+                               REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
+                               REG_R15};
+    for (unsigned i = 0; i < sizeof regs / sizeof regs[0]; i++)
+        if ((uintptr_t)uc->uc_mcontext.gregs[regs[i]] == v)
+            return true;
+    return false;
+}
+
 uintptr_t grt__arch_uc_fp(void *ucp)
 {
     ucontext_t *uc = ucp;
