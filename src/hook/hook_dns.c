@@ -21,6 +21,7 @@
  * caller: the inputs are copied in, the results copied out. */
 struct lookup {
     int   refs;                     /* atomic */
+    int   rc, err;                  /* the answer; errno right after the call */
     void (*run)(struct lookup *l);
     void (*drop)(struct lookup *l); /* frees the copies and results nobody took */
 };
@@ -66,26 +67,48 @@ static int lookup_wait(struct lookup *l)
     return 0;
 }
 
+/* lookup_wait for getaddrinfo and getnameinfo: true when l ran (take its
+ * results, then lookup_done); false when the context ended: *rc is
+ * EAI_SYSTEM, errno is set, and l is no longer the caller's. */
+static bool lookup_ran(struct lookup *l, int *rc)
+{
+    int e = lookup_wait(l);
+    if (e == 0)
+        return true;
+    hook_errno_set(e);
+    *rc = EAI_SYSTEM;
+    return false;
+}
+
+/* The answer of a lookup that ran, with errno as libc leaves it; drops
+ * the caller's reference. */
+static int lookup_done(struct lookup *l, int saved)
+{
+    int rc = l->rc;
+    hook_errno_set(rc == EAI_SYSTEM ? l->err : saved);
+    lookup_unref(l);
+    return rc;
+}
+
 struct gai_lookup {
     struct lookup    l;
     char            *node, *service;
     struct addrinfo  hints;
     bool             hinted;
     struct addrinfo *res;
-    int              rc, err;
 };
 
 static void gai_run(struct lookup *l)
 {
     struct gai_lookup *c = (struct gai_lookup *)l;
-    c->rc = REAL(getaddrinfo)(c->node, c->service, c->hinted ? &c->hints : NULL, &c->res);
-    c->err = errno;
+    l->rc = REAL(getaddrinfo)(c->node, c->service, c->hinted ? &c->hints : NULL, &c->res);
+    l->err = errno;
 }
 
 static void gai_drop(struct lookup *l)
 {
     struct gai_lookup *c = (struct gai_lookup *)l;
-    if (c->rc == 0 && c->res)
+    if (l->rc == 0 && c->res)
         freeaddrinfo(c->res);
     free(c->node);
     free(c->service);
@@ -111,19 +134,14 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
         c->hints = *hints;
         c->hinted = true;
     }
-    int e = lookup_wait(&c->l);
-    if (e != 0) {
-        hook_errno_set(e);
-        return EAI_SYSTEM;
-    }
-    int rc = c->rc;
-    if (rc == 0) {
+    int rc;
+    if (!lookup_ran(&c->l, &rc))
+        return rc;
+    if (c->l.rc == 0) {
         *res = c->res;
         c->res = NULL; /* the caller's now */
     }
-    hook_errno_set(rc == EAI_SYSTEM ? c->err : saved);
-    lookup_unref(&c->l);
-    return rc;
+    return lookup_done(&c->l, saved);
 }
 
 struct gni_lookup {
@@ -131,15 +149,15 @@ struct gni_lookup {
     struct sockaddr_storage sa;
     socklen_t               salen, hostlen, servlen;
     char                   *host, *serv; /* NULL when the caller's are */
-    int                     flags, rc, err;
+    int                     flags;
 };
 
 static void gni_run(struct lookup *l)
 {
     struct gni_lookup *c = (struct gni_lookup *)l;
-    c->rc = REAL(getnameinfo)((struct sockaddr *)&c->sa, c->salen, c->host, c->hostlen, c->serv,
+    l->rc = REAL(getnameinfo)((struct sockaddr *)&c->sa, c->salen, c->host, c->hostlen, c->serv,
                               c->servlen, c->flags);
-    c->err = errno;
+    l->err = errno;
 }
 
 static void gni_drop(struct lookup *l)
@@ -179,21 +197,16 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_
         free(c);
         return EAI_MEMORY;
     }
-    int e = lookup_wait(&c->l);
-    if (e != 0) {
-        hook_errno_set(e);
-        return EAI_SYSTEM;
-    }
-    int rc = c->rc;
-    if (rc == 0) {
+    int rc;
+    if (!lookup_ran(&c->l, &rc))
+        return rc;
+    if (c->l.rc == 0) {
         if (c->host)
             memcpy(host, c->host, strnlen(c->host, hostlen - 1) + 1);
         if (c->serv)
             memcpy(serv, c->serv, strnlen(c->serv, servlen - 1) + 1);
     }
-    hook_errno_set(rc == EAI_SYSTEM ? c->err : saved);
-    lookup_unref(&c->l);
-    return rc;
+    return lookup_done(&c->l, saved);
 }
 
 /* gethostbyname and gethostbyname_r answer in memory that is not theirs
