@@ -140,7 +140,16 @@ static void limit_main(void *arg)
     grt_waitgroup_add(&wg, 6);
     for (int i = 0; i < 6; i++) {
         CHECK_EQ(grt_go(ordered_caller, (void *)(intptr_t)i), 0);
-        grt_sleep(2 * GRT_MILLISECOND); /* queue them in a known order */
+        /* queue them in a known order: the next one starts once this one
+         * is queued (a fixed pause was not enough under TSan beside other
+         * tests: caller 2 queued before caller 1 once) */
+        grt_stats st;
+        int64_t t0 = grt_now();
+        do {
+            grt_sleep(GRT_MILLISECOND);
+            CHECK_EQ(grt_stats_get(&st), 0);
+        } while (st.offloads <= i && grt_now() - t0 < 5 * GRT_SECOND);
+        CHECK_EQ(st.offloads, i + 1);
     }
     int64_t max_queued = 0;
     for (int k = 0; k < 100 && atomic_load(&order_next) < 6; k++) {
