@@ -326,7 +326,11 @@ GRT_EXTERN int grt_cond_broadcast(grt_cond *c);
  * "[v6]:port") or "unix" (a path; a leading '@' for the abstract namespace).
  * An unknown network or a malformed address is -EINVAL; listen returns a
  * listening descriptor (backlog SOMAXCONN), dial a connected one.
- * Deadlines are absolute (grt_now() clock); expiry is -ETIMEDOUT.
+ * Deadlines are absolute (grt_now() clock); expiry is -ETIMEDOUT.  Host
+ * names (not literals) are resolved with getaddrinfo in the offload pool
+ * (grt_offload), and grt_dial's deadline covers the lookup: at the
+ * deadline it returns -ETIMEDOUT even while the lookup still runs (it
+ * finishes in the pool and is discarded).
  *
  * Addresses, as Go's: the port is decimal 0-65535 and nothing else (":http",
  * ":+80", ": 80", ":99999", an empty port: -EINVAL); a missing port,
@@ -481,7 +485,9 @@ typedef struct grt_stats {
     int64_t global_runq, local_runq;                                         /* now */
     int64_t spawned, switches, steals, preemptions, handoffs, netpoll_ready; /* since start */
     int64_t stack_reserved, stack_resident;                                  /* bytes */
-    int64_t reserved_[16]; /* room for later counters; written as 0 (see the top) */
+    int64_t offload_threads, offload_queued;  /* grt_offload's pool now: threads, calls waiting for one */
+    int64_t offloads;                         /* calls offloaded since start */
+    int64_t reserved_[13]; /* room for later counters; written as 0 (see the top) */
 } grt_stats;
 
 GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */
@@ -671,6 +677,44 @@ GRT_EXTERN int grt_sem_tryacquire(grt_sem *s, int64_t n);
 /* Releases n and wakes the waiters that now fit, in order.  -EINVAL for
  * NULL, n < 0 or more than is held. */
 GRT_EXTERN int grt_sem_release(grt_sem *s, int64_t n);
+
+/* ------------------------------------------------------------------ */
+/* Offloading blocking calls; libgrt_hook                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * grt_offload runs fn(arg) on the runtime's blocking-call pool and parks
+ * the calling goroutine until fn has returned: for work that blocks a
+ * thread and cannot be polled (getaddrinfo, a library's blocking call, file
+ * I/O).  The pool starts threads on demand up to $GRT_OFFLOAD_THREADS
+ * (default 64), retires a thread after 10 s without work, and queues calls
+ * FIFO beyond the limit.  fn runs on a plain thread, not a goroutine: it
+ * must not call grt functions that park (they return -EPERM there).
+ * Returns 0 once fn has returned; -EINVAL for a NULL fn; -ENOMEM, or
+ * -EAGAIN when no pool thread exists and none can be started (fn did not
+ * run).  Called from a thread that is not running a goroutine (or with no
+ * runtime), it calls fn(arg) directly and returns 0.  A goroutine waiting
+ * here is not "asleep" for deadlock detection.  The caller's context
+ * interrupts the wait: once it ends, grt_offload returns its error
+ * (-ECANCELED or -ETIMEDOUT) at once, but fn still runs, exactly once, in
+ * the pool (it may be running already): arg must stay valid until fn has
+ * returned, so under a context that may end pass heap memory that fn
+ * itself frees, not the caller's stack.  fn runs exactly once whenever
+ * grt_offload returns 0 or a context's error (except a call still queued
+ * when grt_run returns: it never runs), and never otherwise.  When grt_run returns, idle
+ * pool threads have ended; one still inside fn ends when fn returns.
+ * grt_stats counts the pool (offload_threads, offload_queued, offloads)
+ * and grt_dump shows waiters as "offload".
+ */
+GRT_EXTERN int grt_offload(grt_fn fn, void *arg);
+
+/*
+ * 1 when libgrt_hook is loaded in this process and interposing libc (from
+ * the moment it is loaded, before grt_run too), else 0; 0 as well when
+ * GRT_HOOK=0 in the environment turned it off.  See README.md, "Unmodified
+ * C libraries in goroutines".
+ */
+GRT_EXTERN int grt_hook_active(void);
 
 #ifdef __cplusplus
 }

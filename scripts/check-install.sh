@@ -45,4 +45,35 @@ CM
 cmake -S "$tmp/cm" -B "$tmp/cm/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/cm/build" >/dev/null
 "$tmp/cm/build/hello"
-echo "install check: ok (pkg-config, static, CMake find_package)"
+# libgrt_hook: linked with pkg-config grt-hook and with CMake's grt::hook,
+# and preloaded into the plain program.
+cat > "$tmp/hook.c" <<'C'
+#include <grt.h>
+#include <stdio.h>
+#include <unistd.h>
+static void main_fn(void *arg) {
+    (void)arg;
+    int64_t t0 = grt_now();
+    usleep(1000); /* parks the goroutine when the hook is there */
+    printf("hook: active=%d slept=%lld us\n", grt_hook_active(), (long long)((grt_now() - t0) / 1000));
+}
+int main(void) {
+    if (grt_run(NULL, main_fn, NULL) != 0) return 1;
+    return grt_hook_active() == 1 ? 0 : 1;
+}
+C
+cc -o "$tmp/hook-pc" "$tmp/hook.c" $(pkg-config --cflags --libs grt-hook) -Wl,-rpath,"$(pkg-config --variable=libdir grt)"
+"$tmp/hook-pc"
+LD_PRELOAD="$(pkg-config --variable=libdir grt)/libgrt_hook.so" "$tmp/hello-pc"
+cat > "$tmp/cm/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(hook C)
+find_package(grt REQUIRED)
+add_executable(hook ../hook.c)
+target_link_libraries(hook PRIVATE grt::hook)
+CM
+rm -rf "$tmp/cm/build"
+cmake -S "$tmp/cm" -B "$tmp/cm/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/cm/build" >/dev/null
+"$tmp/cm/build/hook"
+echo "install check: ok (pkg-config, static, CMake find_package; grt-hook, grt::hook, LD_PRELOAD)"

@@ -3,7 +3,9 @@
 # Install what building and testing grt needs, from Debian's packages, when
 # it is missing, naming the packages first.  Usage: scripts/deps.sh MODE
 #   build  cmake gcc make pkg-config python3, and gcc's sanitizer runtimes
-#   test   the same and clang-14 (make test's clang pass)
+#   test   the same and clang-14 (make test's clang pass), and the servers
+#          and client libraries libgrt_hook is tested with: redis-server,
+#          postgresql, libhiredis-dev, libpq-dev, libcurl4-openssl-dev
 #   bench  the same and golang-go wrk gnuplot-nox
 #   fuzz   the same and clang-14, libclang-rt-14-dev, llvm-14 (make fuzz, test-fuzz)
 set -euo pipefail
@@ -19,6 +21,14 @@ for pair in "${want[@]}"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# test (and bench): real servers and client libraries for libgrt_hook.
+if [ "${1:-build}" = test ] || [ "${1:-build}" = bench ]; then
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  for pc in hiredis:libhiredis-dev libpq:libpq-dev libcurl:libcurl4-openssl-dev; do
+    pkg-config --exists "${pc%%:*}" 2>/dev/null || missing+=("${pc#*:}")
+  done
+fi
 # The sanitizer runtimes come with gcc on Debian (libasan, libubsan, libtsan).
 if ! echo 'int main(void){return 0;}' | gcc -x c -fsanitize=thread -o /dev/null - 2>/dev/null; then
   missing+=(libtsan2)

@@ -24,6 +24,8 @@
 #include "p.h"
 #include "runq.h"
 #include "sched.h"
+#include "offload.h"
+#include "sys.h"
 #include "sema.h"
 
 
@@ -52,7 +54,7 @@ static void fdprintf(int fd, const char *fmt, ...)
     if (n > (int)sizeof buf - 1)
         n = (int)sizeof buf - 1;
     for (int off = 0; off < n;) {
-        ssize_t w = write(fd, buf + off, (size_t)(n - off));
+        ssize_t w = grt__sys_write(fd, buf + off, (size_t)(n - off));
         if (w <= 0)
             break;
         off += (int)w;
@@ -90,7 +92,7 @@ static void objsyms_load(struct objsyms *o, const char *path)
 {
     snprintf(o->path, sizeof o->path, "%s", path);
     o->failed = true;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = grt__sys_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return;
     struct stat st;
@@ -320,6 +322,11 @@ __attribute__((noinline)) void grt__dump_goroutines(int fd)
      * and nobody else should wait for that.  allg records are never freed
      * while the runtime runs. */
     grt__allg_each_nolock(dump_one, &c);
+    int64_t threads, queued, total;
+    grt__offload_stats(&threads, &queued, &total);
+    if (threads > 0 || total > 0)
+        fdprintf(fd, "offload pool: %lld threads, %lld queued, %lld calls\n", (long long)threads,
+                 (long long)queued, (long long)total);
 }
 
 /* Write all of [buf, buf + n) to fd.  Each write may block (a pipe that a
@@ -331,12 +338,12 @@ static int write_out(int fd, const char *buf, size_t n)
     int rc = 0;
     grt_syscall_enter();
     while (n > 0) {
-        ssize_t w = write(fd, buf, n);
+        ssize_t w = grt__sys_write(fd, buf, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN) {
             struct pollfd pfd = {fd, POLLOUT, 0};
-            poll(&pfd, 1, -1);
+            grt__sys_poll(&pfd, 1, -1);
             continue;
         }
         if (w <= 0) {
@@ -548,7 +555,7 @@ GRT_NO_TSAN void grt__schedtrace_tick(int64_t now)
         tracef(buf, size, &n, "]\n");
     }
     grt__unlock(&grt__sched.lock);
-    ssize_t w = write(2, buf, n);
+    ssize_t w = grt__sys_write(2, buf, n);
     (void)w;
     if (detail) {
         int fd = 2;

@@ -5,7 +5,8 @@
  * Unknown keys are ignored, as Go ignores unknown GODEBUG settings.
  * One key exists for testing only: preemptstress=US makes a thread request
  * asynchronous preemption of every running goroutine every US microseconds
- * (preempt.c), so tests reach thousands of preemptions a second.
+ * (preempt.c), so tests reach thousands of preemptions a second.  Another,
+ * offloadidle=MS, retires idle grt_offload threads after MS instead of 10 s.
  */
 #include "env.h"
 
@@ -33,6 +34,8 @@ void grt__parse_env(void)
                 grt__debug.asyncpreemptoff = v;
             else if (klen == 13 && !memcmp(s, "preemptstress", 13))
                 grt__debug.preemptstress = v;
+            else if (klen == 11 && !memcmp(s, "offloadidle", 11))
+                grt__debug.offloadidle = v;
         }
         s = end ? end + 1 : NULL;
     }

@@ -12,6 +12,7 @@ struct grt__debug {
     int32_t scheddetail;
     int32_t asyncpreemptoff;
     int32_t preemptstress;   /* us; testing: preempt every running G this often */
+    int32_t offloadidle;     /* ms; testing: offload threads retire after this (offload.c) */
 };
 extern struct grt__debug grt__debug;
 void grt__parse_env(void);

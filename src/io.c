@@ -23,6 +23,7 @@
 #include "misc.h"
 #include "netpoll.h"
 #include "deadline.h"
+#include "sys.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -128,7 +129,7 @@ struct io_buf {
 static ssize_t read_try(int fd, void *arg)
 {
     struct io_buf *b = arg;
-    ssize_t r = read(fd, b->p, b->n);
+    ssize_t r = grt__sys_read(fd, b->p, b->n);
     return r < 0 ? -errno : r;
 }
 
@@ -149,9 +150,9 @@ ssize_t grt_read(int fd, void *buf, size_t n)
 static ssize_t write_try(int fd, void *arg)
 {
     struct io_buf *b = arg;
-    ssize_t r = send(fd, b->p, b->n, MSG_NOSIGNAL);
+    ssize_t r = grt__sys_send(fd, b->p, b->n, MSG_NOSIGNAL);
     if (r < 0 && errno == ENOTSOCK)
-        r = write(fd, b->p, b->n);
+        r = grt__sys_write(fd, b->p, b->n);
     return r < 0 ? -errno : r;
 }
 
@@ -187,7 +188,7 @@ struct accept_args {
 static ssize_t accept_try(int fd, void *arg)
 {
     struct accept_args *a = arg;
-    int r = accept4(fd, a->addr, a->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int r = grt__sys_accept4(fd, a->addr, a->addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (r >= 0)
         return r;
     /* A connection reset before we took it: take the next one.  EMFILE
@@ -206,10 +207,10 @@ int grt_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     op_end(pd, GRT_READ);
     if (r >= 0) {
         int one = 1; /* Go's default for TCP; fails harmlessly on others */
-        setsockopt(r, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        grt__sys_setsockopt(r, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         grt__polldesc *npd = grt__fd_acquire(r, &err);
         if (npd == NULL) {
-            close(r);
+            grt__sys_close(r);
             return err;
         }
         grt__fd_release(npd);
@@ -226,7 +227,7 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
     grt__polldesc *pd = op_begin(fd, GRT_WRITE, &err);
     if (pd == NULL)
         return err;
-    int r = connect(fd, addr, addrlen);
+    int r = grt__sys_connect(fd, addr, addrlen);
     if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
         /* The handshake goes on in the kernel; writable means it ended. */
         for (;;) {
@@ -235,7 +236,7 @@ int grt_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t 
                 break;
             int soerr = 0;
             socklen_t len = sizeof soerr;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
+            if (grt__sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0) {
                 r = -errno;
                 break;
             }
@@ -272,14 +273,14 @@ struct dgram {
 static ssize_t recvfrom_try(int fd, void *arg)
 {
     struct dgram *d = arg;
-    ssize_t r = recvfrom(fd, d->buf, d->n, 0, d->addr, d->lenp);
+    ssize_t r = grt__sys_recvfrom(fd, d->buf, d->n, 0, d->addr, d->lenp);
     return r < 0 ? -errno : r;
 }
 
 static ssize_t sendto_try(int fd, void *arg)
 {
     struct dgram *d = arg;
-    ssize_t r = sendto(fd, d->buf, d->n, MSG_NOSIGNAL, d->addr, d->len);
+    ssize_t r = grt__sys_sendto(fd, d->buf, d->n, MSG_NOSIGNAL, d->addr, d->len);
     return r < 0 ? -errno : r;
 }
 
@@ -334,7 +335,7 @@ static int ready_now(int fd, int events)
         p.events |= POLLOUT;
     int k;
     do
-        k = poll(&p, 1, 0);
+        k = grt__sys_poll(&p, 1, 0);
     while (k < 0 && errno == EINTR);
     if (k <= 0)
         return 0;

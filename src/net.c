@@ -5,12 +5,13 @@
  * "udp6", "unixgram" (datagrams: listen binds, dial connects).
  *
  * Addresses are "host:port" ("[v6addr]:port" for IPv6 literals, ":port"
- * for every address).  Names are resolved with getaddrinfo between
- * grt_syscall_enter and grt_syscall_exit: a DNS lookup can block the thread
- * for seconds, and the P should keep running goroutines meanwhile.
+ * for every address).  Names are resolved with getaddrinfo in the offload
+ * pool (offload.c): a DNS lookup can block a thread for seconds, and
+ * neither the P nor the dial's deadline should wait for it.
  */
 #include "grt.h"
 #include "netpoll.h"
+#include "offload.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -133,19 +134,68 @@ static int gai_errno(int rc, int sys)
     }
 }
 
-static int resolve(int kind, const char *host, const char *port, bool passive, struct addrinfo **res)
+/* A name lookup in the offload pool.  Heap-owned: when the dial's
+ * deadline passes first, the dial returns and the pool thread frees the
+ * lookup and its result when getaddrinfo finally returns. */
+struct lookup {
+    char             host[256], port[16];
+    struct addrinfo  hints;
+    struct addrinfo *res;
+    int              rc;
+    int              sys; /* errno right after the call (EAI_SYSTEM) */
+};
+
+static void lookup_run(void *arg)
 {
-    struct addrinfo hints = {0};
-    hints.ai_family = net_family(kind);
-    hints.ai_socktype = net_socktype(kind);
-    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-    grt_syscall_enter();
-    int g = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
-    /* errno belongs to this thread, and grt_syscall_exit may resume the
-     * goroutine on another one: read it before. */
-    int sys = errno;
-    grt_syscall_exit();
-    return g == 0 ? 0 : gai_errno(g, sys);
+    struct lookup *l = arg;
+    l->rc = getaddrinfo(l->host[0] ? l->host : NULL, l->port, &l->hints, &l->res);
+    l->sys = errno;
+}
+
+static void lookup_discard(void *arg)
+{
+    struct lookup *l = arg;
+    if (l->rc == 0 && l->res)
+        freeaddrinfo(l->res);
+    free(l);
+}
+
+/* Resolve host and port (split by split_host_port, so they fit); a name
+ * (not a literal, not empty) goes through the offload pool and the
+ * deadline covers it. */
+static int resolve(int kind, const char *host, const char *port, bool passive, int64_t deadline,
+                   struct addrinfo **res)
+{
+    struct lookup *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return -ENOMEM;
+    snprintf(l->host, sizeof l->host, "%s", host);
+    snprintf(l->port, sizeof l->port, "%s", port);
+    int rc;
+    l->hints.ai_family = net_family(kind);
+    l->hints.ai_socktype = net_socktype(kind);
+    l->hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    /* Literal addresses and "every address" never block: no pool. */
+    struct addrinfo numeric = l->hints;
+    numeric.ai_flags |= AI_NUMERICHOST;
+    int g = getaddrinfo(l->host[0] ? l->host : NULL, l->port, &numeric, res);
+    if (g == 0 || l->host[0] == 0) {
+        rc = g == 0 ? 0 : gai_errno(g, errno);
+        free(l);
+        return rc;
+    }
+    grt__offload *o = grt__offload_new(lookup_run, l, lookup_discard);
+    if (o == NULL) {
+        free(l);
+        return -ENOMEM;
+    }
+    rc = grt__offload_wait(o, deadline);
+    if (rc != 0)
+        return rc; /* l went to lookup_discard */
+    rc = l->rc == 0 ? 0 : gai_errno(l->rc, l->sys);
+    *res = l->res;
+    free(l);
+    return rc;
 }
 
 /* "path" or "@abstract" as a sockaddr_un.  A path takes at most 107 bytes
@@ -219,10 +269,11 @@ static int try_dual(int kind, const char *port, addr_try_fn try, void *arg)
 
 /* The loop listen and dial share: resolve address for network kind (a
  * unix path is its one candidate; names go through getaddrinfo, passive
- * for a listener) and try each candidate in turn until one works.  Returns
+ * for a listener, under the deadline) and try each candidate in turn until one works.  Returns
  * its fd, or the last error; a deadline that passed or a close ends the
  * search at once.  A dial needs a host and a runtime (it may park). */
-static int net_open(int kind, const char *address, bool passive, addr_try_fn try, void *arg)
+static int net_open(int kind, const char *address, bool passive, int64_t deadline,
+                    addr_try_fn try, void *arg)
 {
     if (net_is_unix(kind)) {
         struct sockaddr_un sun;
@@ -247,7 +298,7 @@ static int net_open(int kind, const char *address, bool passive, addr_try_fn try
     if ((kind == NET_TCP6 || kind == NET_UDP6) && !host[0])
         strcpy(host, "::");
     struct addrinfo *res;
-    rc = resolve(kind, host, port, passive, &res);
+    rc = resolve(kind, host, port, passive, deadline, &res);
     if (rc != 0)
         return rc;
     rc = -EADDRNOTAVAIL;
@@ -291,7 +342,7 @@ int grt_listen(const char *network, const char *address)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    return net_open(kind, address, true, listen_try, NULL);
+    return net_open(kind, address, true, GRT_FOREVER, listen_try, NULL);
 }
 
 static int dial_try(int fd, int kind, const struct sockaddr *sa, socklen_t len, void *arg)
@@ -316,5 +367,5 @@ int grt_dial(const char *network, const char *address, int64_t deadline)
     int kind = net_kind(network);
     if (kind < 0 || address == NULL)
         return -EINVAL;
-    return net_open(kind, address, false, dial_try, &deadline);
+    return net_open(kind, address, false, deadline, dial_try, &deadline);
 }

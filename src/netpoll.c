@@ -16,8 +16,10 @@
  */
 #include "runtime.h"
 #include "misc.h"
+#include "race.h"
 #include "netpoll.h"
 #include "ctx.h"
+#include "sys.h"
 #include "sched.h"
 #include "timer.h"
 #include "signotify.h"
@@ -86,9 +88,9 @@ static void pd_restore_flags(grt__polldesc *pd)
     if (pd->state != PD_OPEN || !pd->restore || !file_id(pd->fd, NULL, &dev, &ino) ||
         dev != pd->dev || ino != pd->ino)
         return;
-    int flags = fcntl(pd->fd, F_GETFL);
+    int flags = grt__sys_fcntl(pd->fd, F_GETFL, 0);
     if (flags >= 0 && (flags & O_NONBLOCK))
-        fcntl(pd->fd, F_SETFL, flags & ~O_NONBLOCK);
+        grt__sys_fcntl(pd->fd, F_SETFL, flags & ~O_NONBLOCK);
 }
 
 void grt__netpoll_stop(void)
@@ -157,7 +159,7 @@ static grt__polldesc *pd_lookup(int fd, bool create, int *err)
     }
     /* Only a number the kernel has handed out gets a pollDesc: grt_read
      * (INT_MAX) is -EBADF at once, with nothing allocated. */
-    if (fcntl(fd, F_GETFD) < 0)
+    if (grt__sys_fcntl(fd, F_GETFD, 0) < 0)
         return NULL;
     grt__lock(&fds.lock);
     if (fd >= fds.cap && tab_grow(fd) != 0) {
@@ -190,7 +192,7 @@ static int pd_register(grt__polldesc *pd, int fd)
         grt__unlock(&pd->lock);
         return 0;
     }
-    int flags = fcntl(fd, F_GETFL);
+    int flags = grt__sys_fcntl(fd, F_GETFL, 0);
     if (flags < 0) {
         grt__unlock(&pd->lock);
         return -EBADF;
@@ -206,6 +208,7 @@ static int pd_register(grt__polldesc *pd, int fd)
      * data), a hand-off no memory model sees; grt__netpoll_ready acquires
      * gen so that the initialisation above happens before its use there. */
     st_release(&pd->gen, pd->gen + 1);
+    grt__race_release(pd); /* TSan: what the release above means */
     int rc = grt__netpoll_open(fd, pd);
     if (rc == -EPERM) {
         /* epoll cannot watch it (a regular file): always "ready", served
@@ -217,7 +220,7 @@ static int pd_register(grt__polldesc *pd, int fd)
     } else if (!(flags & O_NONBLOCK)) {
         /* Not ours (grt makes its sockets non-blocking): remember it, and
          * which file it is, to give the flag back when the run ends. */
-        if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0)
+        if (grt__sys_fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0)
             pd->restore = file_id(fd, NULL, &pd->dev, &pd->ino);
     }
     st_release(&pd->state, PD_OPEN);
@@ -240,7 +243,7 @@ grt__polldesc *grt__fd_acquire(int fd, int *err)
 {
     if (!grt__netpoll_inited()) {
         /* No runtime: nothing may be left behind, and nobody can park. */
-        *err = (fd >= 0 && fcntl(fd, F_GETFD) >= 0) ? -EPERM : -EBADF;
+        *err = (fd >= 0 && grt__sys_fcntl(fd, F_GETFD, 0) >= 0) ? -EPERM : -EBADF;
         return NULL;
     }
     grt__polldesc *pd = pd_lookup(fd, true, err);
@@ -400,7 +403,10 @@ void grt__netpoll_ready(grt__polldesc *pd, int mode, struct g **head, struct g *
         grt__signal_deliver();
         return;
     }
-    (void)ld_acquire(&pd->gen); /* pairs with pd_register (see there) */
+    /* pairs with pd_register (see there); TSan cannot tell that the load
+     * synchronises with the calloc'd pd's first release, so it is told */
+    grt__race_acquire(pd);
+    (void)ld_acquire(&pd->gen);
     struct g *gp;
     if ((mode & GRT_READ) && (gp = pd_unblock(pd, GRT_READ, true)))
         list_append(gp, head, tail, n);
@@ -497,7 +503,7 @@ int grt__pd_set_deadline(grt__polldesc *pd, int64_t rd, int64_t wd)
 static int sys_close(int fd)
 {
     /* Linux frees the number even when close(2) fails with EINTR. */
-    if (close(fd) != 0 && errno != EINTR)
+    if (grt__sys_close(fd) != 0 && errno != EINTR)
         return -errno;
     return 0;
 }
@@ -583,6 +589,20 @@ static void pd_shut(grt__polldesc *pd)
     pd_unlink(pd);
 }
 
+/* pd->lock taken with pd in a state other than PD_KCLOSE (a close(2) in
+ * progress, which ends shortly); returns that state, the lock held. */
+static uint32_t pd_lock_settled(grt__polldesc *pd)
+{
+    for (;;) {
+        grt__lock(&pd->lock);
+        uint32_t st = pd->state;
+        if (st != PD_KCLOSE)
+            return st;
+        grt__unlock(&pd->lock);
+        close_wait();
+    }
+}
+
 /* Two grt_close of one descriptor: the first moves PD_OPEN to PD_CLOSING
  * and does the whole close; the other finds PD_CLOSING and returns -EBADF
  * without touching the number, which the kernel may give to another file
@@ -592,18 +612,31 @@ int grt__fd_close(int fd)
     grt__polldesc *pd = grt__netpoll_inited() ? pd_lookup(fd, false, NULL) : NULL;
     if (pd == NULL) /* never used with grt (or no runtime): a plain close */
         return fd < 0 ? -EBADF : sys_close(fd);
-    for (;;) {
-        grt__lock(&pd->lock);
-        uint32_t st = pd->state;
-        if (st == PD_OPEN)
-            break;
+    uint32_t st = pd_lock_settled(pd);
+    if (st != PD_OPEN) {
         grt__unlock(&pd->lock);
-        if (st == PD_CLOSING)
-            return -EBADF;
-        if (st == PD_CLOSED)
-            return pd_kclose(pd);
-        close_wait(); /* PD_KCLOSE: look again once it is over */
+        return st == PD_CLOSING ? -EBADF : pd_kclose(pd);
     }
     pd_shut(pd);
     return pd_kclose(pd);
+}
+
+/* grt_close without the close(2), for libgrt_hook: the program closes the
+ * number itself (or dup2s over it, or the kernel reused it behind the
+ * hook's back).  Waiters wake with -ECANCELED, the registration goes, the
+ * record is left PD_CLOSED for the number's next life.  Nothing to do if
+ * grt never used fd, or another close owns it. */
+void grt__fd_forget(int fd)
+{
+    grt__polldesc *pd = grt__netpoll_inited() ? pd_lookup(fd, false, NULL) : NULL;
+    if (pd == NULL)
+        return;
+    if (pd_lock_settled(pd) != PD_OPEN) {
+        grt__unlock(&pd->lock);
+        return;
+    }
+    pd_shut(pd);
+    grt__lock(&pd->lock);
+    st_release(&pd->state, PD_CLOSED); /* pairs with the acquire loads of state */
+    grt__unlock(&pd->lock);
 }

@@ -133,6 +133,8 @@ int            grt__pd_check(grt__polldesc *pd, int mode);
  * evict; the caller removes it afterwards (grt__timer_del). */
 int            grt__pd_wait(grt__polldesc *pd, int mode, grt__timer *t);
 int            grt__pd_set_deadline(grt__polldesc *pd, int64_t rd, int64_t wd);
+/* grt_close without the close(2); exported for libgrt_hook. */
+GRT_EXTERN void grt__fd_forget(int fd);
 void           grt__pd_evict(grt__polldesc *pd, int mode);
 
 

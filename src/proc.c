@@ -18,6 +18,7 @@
 #include "m.h"
 #include "misc.h"
 #include "netpoll.h"
+#include "offload.h"
 #include "p.h"
 #include "preempt.h"
 #include "runq.h"
@@ -85,6 +86,7 @@ static int schedinit(const grt_config *cfg, grt_fn main_fn, void *arg)
     if (prc != 0)
         return prc;
     grt__sched.lastpoll = grt__nanotime();
+    grt__offload_start();
 
     struct m *m0 = grt__m_alloc();
     if (m0 == NULL)
@@ -125,6 +127,10 @@ static void teardown(void)
      * then (their M, G and stack) is kept: a leak bounded by their number,
      * taken over a crash. */
     int stragglers = grt__syscall_abandon_all();
+    /* An offloaded call still running may be using its caller's stack:
+     * keep the stacks, as for stragglers. */
+    if (grt__offload_stop())
+        stragglers++;
     for (;;) {
         /* allm only grows at the head; threads may still be starting Ms
          * (startm) until they see the state, so walk until quiet. */
@@ -336,5 +342,6 @@ int grt_stats_get(grt_stats *out)
     out->handoffs = ld_relaxed(&grt__sched.nhandoff);
     out->netpoll_ready = ld_relaxed(&grt__sched.nnetpoll_ready);
     grt__stack_stats(&out->stack_reserved, &out->stack_resident);
+    grt__offload_stats(&out->offload_threads, &out->offload_queued, &out->offloads);
     return 0;
 }

@@ -61,6 +61,16 @@ void grt__race_unmap(void *addr, size_t len)
 
 int grt__fence_word;
 
+void grt__race_release(void *addr)
+{
+    __tsan_release(addr);
+}
+
+void grt__race_acquire(void *addr)
+{
+    __tsan_acquire(addr);
+}
+
 /* TSan keeps a shadow call stack per fiber.  Scheduling code on g0 never
  * returns (schedule -> execute -> gogo) and every mcall starts g0 afresh at
  * the top of its stack, so instrumented function entries there would grow

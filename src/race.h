@@ -47,6 +47,17 @@ static inline void grt__race_stack_enter(struct g *from, struct g *g0) { (void)f
 static inline void grt__race_stack_leave(struct g *g0, struct g *back) { (void)g0; (void)back; }
 #endif
 
+/* A hand-off no memory model sees (a pointer passed through the kernel, as
+ * epoll's event data): release before, acquire after (TSan: a sync object
+ * keyed by addr; nothing at addr is read or written). */
+#if defined(GRT_TSAN)
+void grt__race_release(void *addr);
+void grt__race_acquire(void *addr);
+#else
+static inline void grt__race_release(void *addr) { (void)addr; }
+static inline void grt__race_acquire(void *addr) { (void)addr; }
+#endif
+
 /* A goroutine stack is about to be unmapped (ASan: forget its shadow). */
 #if defined(GRT_ASAN)
 void grt__race_unmap(void *addr, size_t len);

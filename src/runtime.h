@@ -95,6 +95,7 @@ enum {
     WAIT_IO,
     WAIT_TIMER_CHAN,
     WAIT_PREEMPTED,
+    WAIT_OFFLOAD,
     WAIT_NREASONS
 };
 

@@ -123,11 +123,13 @@
 #include "m.h"
 #include "misc.h"
 #include "netpoll.h"
+#include "offload.h"
 #include "p.h"
 #include "race.h"
 #include "runq.h"
 #include "sched.h"
 #include "stack.h"
+#include "sys.h"
 #include "sysmon.h"
 #include "timer.h"
 #include "trace.h"
@@ -164,6 +166,7 @@ const char *const grt__wait_reason_names[WAIT_NREASONS] = {
     [WAIT_IO] = "IO wait",
     [WAIT_TIMER_CHAN] = "timer channel",
     [WAIT_PREEMPTED] = "preempted",
+    [WAIT_OFFLOAD] = "offload",
 };
 
 static const char *const status_names[] = {
@@ -192,7 +195,7 @@ void grt__fatal(const char *fmt, ...)
     buf[n++] = '\n';
     /* write(2), not stdio: the stdio lock may be held by the thread that
      * is stuck, and the process is going down anyway. */
-    ssize_t w = write(2, buf, (size_t)n);
+    ssize_t w = grt__sys_write(2, buf, (size_t)n);
     (void)w;
     _exit(2);
 }
@@ -792,6 +795,8 @@ void grt__checkdead(void)
         return; /* a timer will wake somebody */
     if (grt__netpoll_waiters() > 0)
         return;
+    if (grt__offload_pending() > 0)
+        return; /* the pool will ready its waiter */
     struct dead_scan d = {0, 0};
     grt__lock(&grt__allg_lock);
     grt__allg_each(scan_one, &d);
@@ -799,7 +804,7 @@ void grt__checkdead(void)
     if (d.running > 0)
         return; /* in a queue or a syscall: not stuck */
     static const char msg[] = "grt: fatal error: all goroutines are asleep - deadlock!\n\n";
-    ssize_t w = write(2, msg, sizeof msg - 1);
+    ssize_t w = grt__sys_write(2, msg, sizeof msg - 1);
     (void)w;
     grt__dump_goroutines(2);
     _exit(2);

@@ -31,6 +31,7 @@
 #include "debug.h"
 #include "preempt.h"
 #include "signal.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -84,7 +85,7 @@ static void put(const char *s)
 {
     size_t n = strlen(s);
     while (n > 0) {
-        ssize_t w = write(2, s, n);
+        ssize_t w = grt__sys_write(2, s, n);
         if (w <= 0)
             return;
         s += w;

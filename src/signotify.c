@@ -30,6 +30,7 @@
 #include "signotify.h"
 #include "chan.h"
 #include "misc.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -112,7 +113,7 @@ static void notify_handler(int signo, siginfo_t *si, void *ucp)
     int fd = ld_seqcst(&wake_fd);
     if (fd >= 0) {
         uint64_t one = 1;
-        while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+        while (grt__sys_write(fd, &one, sizeof one) < 0 && errno == EINTR) {
         }
     }
     xadd_seqcst(&inflight, (uint32_t)-1);
@@ -154,7 +155,7 @@ static int start(void)
             return -errno;
         int rc = grt__netpoll_open(fd, &grt__signal_pd);
         if (rc != 0) {
-            close(fd);
+            grt__sys_close(fd);
             return rc;
         }
         sn.efd = fd;
@@ -390,7 +391,7 @@ void grt__signal_deliver(void)
         /* Drain first, then take the bits: a signal whose bit we miss
          * wrote to the eventfd after this read, so it comes back. */
         uint64_t v;
-        while (read(sn.efd, &v, sizeof v) < 0 && errno == EINTR) {
+        while (grt__sys_read(sn.efd, &v, sizeof v) < 0 && errno == EINTR) {
         }
     }
     for (int w = 0; w < NSIG_WORDS; w++) {
@@ -422,7 +423,7 @@ void grt__signal_notify_fini(void)
         st_seqcst(&wake_fd, -1);
         while (ld_seqcst(&inflight) != 0)
             grt__osyield();
-        close(sn.efd);
+        grt__sys_close(sn.efd);
         sn.efd_open = false;
         sn.efd = -1;
     }

@@ -52,6 +52,7 @@
 #include "sema.h"
 #include "trace.h"
 #include "trace_event.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -366,7 +367,7 @@ static int spill_open(const char *path)
         *slash = 0;
     else
         strcpy(dir, ".");
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int fd = grt__sys_open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) {
         memcpy(dir, path, len);
         strcpy(dir + len, ".spillXXXXXX");
@@ -399,7 +400,7 @@ static int trace_open(const char *path)
     tr.counter_gap = COUNTER_GAP_NS;
     if (tr.use_tsc) {
         struct timespec d = {0, 1000000};
-        nanosleep(&d, NULL);
+        grt__sys_nanosleep(&d, NULL);
         double nspt = tick_scale();
         tr.counter_gap = nspt > 0 ? (int64_t)(COUNTER_GAP_NS / nspt) : COUNTER_GAP_NS;
     }

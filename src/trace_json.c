@@ -10,6 +10,7 @@
  */
 #include "sched.h"
 #include "trace_event.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,7 @@ static const char *const end_names[] = {
 static bool rw_all(int fd, char *p, size_t len, bool wr)
 {
     while (len > 0) {
-        ssize_t k = wr ? write(fd, p, len) : read(fd, p, len);
+        ssize_t k = wr ? grt__sys_write(fd, p, len) : grt__sys_read(fd, p, len);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -277,7 +278,7 @@ static void out_chunk(struct chunk *b)
 
 int grt__trace_json_open(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = grt__sys_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
     pthread_mutex_lock(&tr.lock);

@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +126,107 @@ static inline void test_run(int procs, grt_fn fn, void *arg)
     int rc = grt_run(&cfg, fn, arg);
     if (rc != 0)
         TEST_FAIL("grt_run returned %d", rc);
+}
+
+/* A goroutine that ticks every period while the test waits on something
+ * else: ticks that go on prove the P kept running goroutines. */
+typedef struct test_heartbeat {
+    atomic_int  ticks;
+    atomic_bool stop;
+    int64_t     period;
+} test_heartbeat;
+
+static inline void test_heartbeat_fn(void *arg)
+{
+    test_heartbeat *h = arg;
+    while (!atomic_load(&h->stop)) {
+        atomic_fetch_add(&h->ticks, 1);
+        grt_sleep(h->period);
+    }
+}
+
+static inline void test_heartbeat_start(test_heartbeat *h, int64_t period_ns)
+{
+    atomic_store(&h->ticks, 0);
+    atomic_store(&h->stop, false);
+    h->period = period_ns;
+    if (grt_go(test_heartbeat_fn, h) != 0)
+        TEST_FAIL("grt_go(heartbeat)");
+}
+
+/* Stop it and let it leave (it sleeps at most one period). */
+static inline void test_heartbeat_stop(test_heartbeat *h)
+{
+    atomic_store(&h->stop, true);
+    grt_sleep(2 * h->period);
+}
+
+/* Overlap on one P: run fn((void *)i) for i in [0, n) in n goroutines on
+ * procs=1 with a heartbeat ticking every 10 ms meanwhile.  Returns how long
+ * the n calls took together; *ticks gets the heartbeat's count. */
+struct test_overlap {
+    grt_fn        fn;
+    int           n;
+    int64_t       elapsed;
+    test_heartbeat hb;
+    grt_waitgroup wg;
+};
+
+struct test_overlap_call {
+    struct test_overlap *o;
+    intptr_t             i;
+};
+
+static inline void test_overlap_one(void *arg)
+{
+    struct test_overlap_call *c = arg;
+    c->o->fn((void *)c->i);
+    grt_waitgroup_done(&c->o->wg);
+    free(c);
+}
+
+static inline void test_overlap_main(void *arg)
+{
+    struct test_overlap *o = arg;
+    test_heartbeat_start(&o->hb, 10 * 1000000);
+    int64_t t0 = grt_now();
+    grt_waitgroup_add(&o->wg, o->n);
+    for (int i = 0; i < o->n; i++) {
+        struct test_overlap_call *c = malloc(sizeof *c);
+        if (c == NULL)
+            TEST_FAIL("malloc");
+        c->o = o;
+        c->i = i;
+        if (grt_go(test_overlap_one, c) != 0)
+            TEST_FAIL("grt_go");
+    }
+    grt_waitgroup_wait(&o->wg);
+    o->elapsed = grt_now() - t0;
+    test_heartbeat_stop(&o->hb);
+}
+
+static inline int64_t test_overlap(grt_fn fn, int n, int *ticks)
+{
+    static struct test_overlap o;
+    memset(&o, 0, sizeof o);
+    o.fn = fn;
+    o.n = n;
+    test_run(1, test_overlap_main, &o);
+    *ticks = atomic_load(&o.hb.ticks);
+    return o.elapsed;
+}
+
+/* A TCP port on 127.0.0.1 that nobody listens on right now. */
+static inline int test_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+        getsockname(s, (struct sockaddr *)&sin, &len) != 0)
+        TEST_FAIL("free port: %s", strerror(errno));
+    close(s);
+    return ntohs(sin.sin_port);
 }
 
 /* A TCP listener on a free loopback port; addr gets "127.0.0.1:PORT". */
