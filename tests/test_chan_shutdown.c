@@ -14,11 +14,13 @@
 static grt_chan *kept;     /* survives the run */
 static grt_mutex held;     /* locked for ever in the run */
 static grt_chan *dropped;  /* released by the program while waiters park */
+static atomic_int started; /* goroutines about to block */
 
 static void blocked_recv(void *arg)
 {
     (void)arg;
     int v;
+    atomic_fetch_add(&started, 1);
     grt_chan_recv(kept, &v);
 }
 
@@ -26,6 +28,7 @@ static void blocked_send(void *arg)
 {
     grt_chan *c = arg;
     int v = 1;
+    atomic_fetch_add(&started, 1);
     grt_chan_send(c, &v);
 }
 
@@ -34,18 +37,21 @@ static void blocked_select(void *arg)
     (void)arg;
     int v = 2;
     grt_case cs[3] = {{kept, GRT_RECV, &v, 0}, {kept, GRT_SEND, &v, 0}, {dropped, GRT_RECV, &v, 0}};
+    atomic_fetch_add(&started, 1);
     grt_select(cs, 3, GRT_FOREVER);
 }
 
 static void blocked_lock(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     grt_mutex_lock(&held);
 }
 
 static void main_fn(void *arg)
 {
     (void)arg;
+    atomic_store(&started, 0);
     dropped = grt_chan_make(sizeof(int), 0);
     /* before the lockers exist: they must all block, not this goroutine */
     CHECK_EQ(grt_mutex_lock(&held), 0);
@@ -55,7 +61,14 @@ static void main_fn(void *arg)
         CHECK_EQ(grt_go(blocked_send, dropped), 0);
         CHECK_EQ(grt_go(blocked_lock, NULL), 0);
     }
-    grt_sleep(20 * 1000 * 1000); /* everybody parks */
+    /* Everybody parks: only a goroutine parked on dropped holds it (its
+     * sudog's reference); one that had not got that far would use it
+     * after the release below.  A slow build (TSan) can take more than a
+     * fixed sleep to start forty goroutines, so wait for all of them to
+     * be on their way, then give them time to park. */
+    while (atomic_load(&started) < 40)
+        grt_sleep(1000 * 1000);
+    grt_sleep(20 * 1000 * 1000);
     grt_chan_release(dropped);   /* the parked goroutines keep it alive */
 
     /* mutexes and waitgroups in this run work, whatever the previous run

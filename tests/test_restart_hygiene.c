@@ -44,6 +44,7 @@ static grt_chan     *forever;   /* never sent on, never closed: blocks for good 
 static grt_chan     *sendc;     /* a sender stays blocked on it */
 static grt_timer    *timer, *ticker, *func_timer;
 static atomic_int    once_runs, func_runs, cond_woken;
+static atomic_int    started;   /* goroutines of leave_mid_use on their way to park */
 static int           run;
 
 static void block_forever(void)
@@ -57,6 +58,7 @@ static void block_forever(void)
 static void cond_waiter(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     CHECK_EQ(grt_mutex_lock(&cvmu), 0);
     for (;;)
         CHECK_EQ(grt_cond_wait(&cv, &cvmu), 0); /* never told to stop */
@@ -65,6 +67,7 @@ static void cond_waiter(void *arg)
 static void rw_holder(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     CHECK_EQ(grt_rwmutex_lock(&rw), 0);
     block_forever();
 }
@@ -72,6 +75,7 @@ static void rw_holder(void *arg)
 static void rw_reader(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     CHECK_EQ(grt_rwmutex_rlock(&rw), 0);
     TEST_FAIL("read lock taken from a writer that never unlocks");
 }
@@ -79,6 +83,7 @@ static void rw_reader(void *arg)
 static void rw_writer(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     CHECK_EQ(grt_rwmutex_lock(&rw), 0);
     TEST_FAIL("write lock taken from a writer that never unlocks");
 }
@@ -86,6 +91,7 @@ static void rw_writer(void *arg)
 static void wg_waiter(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     CHECK_EQ(grt_waitgroup_wait(&wg), 0);
     TEST_FAIL("waitgroup wait returned with a count left");
 }
@@ -107,12 +113,14 @@ static void once_blocks(void *arg)
 
 static void once_caller(void *arg)
 {
+    atomic_fetch_add(&started, 1);
     CHECK_EQ(grt_once_do(arg, once_blocks, NULL), 0);
 }
 
 static void chan_sender(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     int v = 7;
     grt_chan_send(sendc, &v);
     TEST_FAIL("a send on a channel nobody receives returned");
@@ -121,6 +129,7 @@ static void chan_sender(void *arg)
 static void big_stack_fn(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started, 1);
     volatile char touch[64 * 1024]; /* a few pages of the 8 MiB resident */
     for (size_t i = 0; i < sizeof touch; i += 4096)
         touch[i] = (char)i;
@@ -168,6 +177,7 @@ static void make_starving(void)
 
 static void leave_mid_use(void)
 {
+    atomic_store(&started, 0);
     forever = grt_chan_make(0, 0);
     sendc = grt_chan_make(sizeof(int), 0);
     CHECK(forever != NULL && sendc != NULL);
@@ -189,8 +199,14 @@ static void leave_mid_use(void)
     func_timer = grt_timer_func(3600 * 1000 * MS, count_func, NULL);
     CHECK(timer && ticker && func_timer);
     make_starving();
-    /* Let every goroutine reach its park. */
-    grt_sleep(5 * MS);
+    /* Let every goroutine reach its park: all started (a slow build such
+     * as TSan can take longer than any fixed sleep to start them), the
+     * waitgroup's waiter counted, then time to park.  One that had not
+     * parked when main returns is not on a sync chain, and the object it
+     * was about to wait on would not be reset for the next run. */
+    WAIT_UNTIL(atomic_load(&started) == 8 + BIG_STACKS);
+    WAIT_UNTIL((__atomic_load_n(&wg.state_, __ATOMIC_RELAXED) & 0xffffffffu) == 1);
+    grt_sleep(20 * MS);
     CHECK_GE(grt_goroutines(), 9 + BIG_STACKS);
 }
 

@@ -7,6 +7,8 @@
 #define BENCH_NAME "postgres"
 #include "bench.h"
 
+#include <stdbool.h>
+
 #include <libpq-fe.h>
 
 #define CLIENTS 32

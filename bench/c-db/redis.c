@@ -7,6 +7,8 @@
 #define BENCH_NAME "redis"
 #include "bench.h"
 
+#include <stdbool.h>
+
 #include <hiredis/hiredis.h>
 
 #define CLIENTS 200
