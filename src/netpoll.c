@@ -509,10 +509,9 @@ static int sys_close(int fd)
 }
 
 /* close(2) with the pollDesc in PD_KCLOSE, then PD_CLOSED; called by the
- * grt_close that owns the state. */
-static int pd_kclose(grt__polldesc *pd)
+ * grt_close that owns the state, with pd->lock held (released here). */
+static int pd_kclose_locked(grt__polldesc *pd)
 {
-    grt__lock(&pd->lock);
     st_release(&pd->state, PD_KCLOSE);
     grt__unlock(&pd->lock);
     int rc = sys_close(pd->fd);
@@ -520,6 +519,12 @@ static int pd_kclose(grt__polldesc *pd)
     st_release(&pd->state, PD_CLOSED); /* pairs with the acquire loads of state */
     grt__unlock(&pd->lock);
     return rc;
+}
+
+static int pd_kclose(grt__polldesc *pd)
+{
+    grt__lock(&pd->lock);
+    return pd_kclose_locked(pd);
 }
 
 /* A unix listener's socket file goes with it (Go's unlinkOnClose), but
@@ -609,14 +614,25 @@ static uint32_t pd_lock_settled(grt__polldesc *pd)
  * as soon as close(2) has run. */
 int grt__fd_close(int fd)
 {
-    grt__polldesc *pd = grt__netpoll_inited() ? pd_lookup(fd, false, NULL) : NULL;
-    if (pd == NULL) /* never used with grt (or no runtime): a plain close */
+    /* With the runtime running, every close goes through the record's
+     * state under its lock, even for a number grt has not seen yet: a
+     * plain close(2) there raced a first use that registered the number
+     * and parked on it just before the close, and nobody evicted it. */
+    grt__polldesc *pd = grt__netpoll_inited() ? pd_lookup(fd, true, NULL) : NULL;
+    if (pd == NULL) /* not open, no memory, or no runtime: a plain close */
         return fd < 0 ? -EBADF : sys_close(fd);
     uint32_t st = pd_lock_settled(pd);
-    if (st != PD_OPEN) {
+    if (st == PD_CLOSING) {
         grt__unlock(&pd->lock);
-        return st == PD_CLOSING ? -EBADF : pd_kclose(pd);
+        return -EBADF;
     }
+    /* Not registered: move to PD_KCLOSE under the same lock hold that saw
+     * PD_CLOSED.  Letting go of the lock in between let a first use
+     * register the number (PD_OPEN) and park on it; this close then ran
+     * close(2) without evicting it, and the goroutine waited for ever on
+     * a descriptor the kernel had dropped from epoll. */
+    if (st == PD_CLOSED)
+        return pd_kclose_locked(pd);
     pd_shut(pd);
     return pd_kclose(pd);
 }
