@@ -46,6 +46,7 @@
 #include "env.h"
 #include "preempt.h"
 #include "sched.h"
+#include "stack.h"
 
 #include <errno.h>
 #include <link.h>
@@ -165,23 +166,32 @@ static bool pc_preemptible(uintptr_t pc)
  * kernel always builds the handler's signal frame on the stack the
  * handler runs on, just above the handler's first frame, and it stays
  * there until sigreturn; so a handler running on the goroutine stack has a
- * frame between the interrupted sp and the top of that stack, and the
- * architecture knows how to recognise one (grt__arch_sigframe_in).  What
- * is not reliable: uc_link (Linux always stores NULL), the interrupted
- * signal mask (a handler installed with SA_NODEFER and an empty sa_mask
- * leaves it as it was, and a program may block signals itself), and
- * tracking handler entry (every handler the program installs would have
- * to be wrapped, i.e. sigaction interposed).  The search stops 256 KiB
- * above sp (a handler that deep in its own calls would still be
- * preempted); a false match, say stale bytes of an old frame in an
- * uninitialised local array, only puts the preemption off to sysmon's
- * next request.  It costs one load per 64 bytes (x86-64) or 16 bytes
- * (aarch64) of the stack in use, and runs only at a safe point, just
- * before a preemption. */
+ * frame between the interrupted sp and the goroutine's first frame, and
+ * the architecture knows how to recognise one (grt__arch_sigframe_in).
+ * What is not reliable: uc_link (Linux always stores NULL), the
+ * interrupted signal mask (a handler installed with SA_NODEFER and an
+ * empty sa_mask leaves it as it was, and a program may block signals
+ * itself), and tracking handler entry (every handler the program installs
+ * would have to be wrapped, i.e. sigaction interposed).
+ *
+ * The search covers live frames only: it stops at the goroutine's first
+ * frame (grt__stack_start), not at the top of the stack.  Above that lie
+ * the bytes of earlier goroutines that used the same stack from a higher
+ * start, and a dead signal frame among them made the goroutine
+ * unpreemptible for as long as it ran (test_preempt_sighandler, "stale
+ * frame").  Inside live frames a dead signal frame can still be found, in
+ * an uninitialised local array deeper than where a handler once ran: the
+ * goroutine is then not preempted until that frame returns.  The search
+ * also stops 256 KiB above sp (a handler that deep in its own calls would
+ * still be preempted).  It costs one load per 64 bytes (x86-64) or 16
+ * bytes (aarch64) of the stack in use, and runs only at a safe point,
+ * just before a preemption. */
 #define HANDLER_SCAN_MAX (256u * 1024u)
 
 static bool in_handler(uintptr_t sp, uintptr_t hi)
 {
+    if (sp >= hi)
+        return false; /* not on its own frames (code that switched stacks itself) */
     if (hi - sp > HANDLER_SCAN_MAX)
         hi = sp + HANDLER_SCAN_MAX;
     return grt__arch_sigframe_in(sp, hi);
@@ -237,7 +247,7 @@ static void sigurg_handler(int sig, siginfo_t *si, void *ucp)
             uintptr_t here = (uintptr_t)__builtin_frame_address(0);
             bool on_gstack = here >= gp->stack_lo && here < gp->stack_hi;
             if (sp > gp->stack_lo + pre.stack_need && sp <= gp->stack_hi && !on_gstack &&
-                pc_preemptible(pc) && !in_handler(sp, gp->stack_hi) && !errno_live(gp, ucp))
+                pc_preemptible(pc) && !in_handler(sp, grt__stack_start(gp)) && !errno_live(gp, ucp))
                 (void)grt__arch_preempt_inject(ucp);
         }
     }

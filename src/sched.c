@@ -316,22 +316,6 @@ static void race_gostart(void *arg)
     gp->fn(gp->arg);
 }
 
-/* Where a goroutine's first frame goes: not always at the very top of its
- * stack.  Stacks are laid out at a fixed stride (a multiple of 64 KiB), so
- * the tops of all stacks - where every parked goroutine keeps its saved
- * context - would fall into the same few cache sets of every level, and
- * 10,000 goroutines that take turns (timers, a server) would evict each
- * other's contexts on every switch.  Shifting each start by a different
- * number of cache lines spreads them over 256 colours (16 KiB), at most a
- * sixteenth of the stack, and costs no memory: the pages above the first
- * frame are never touched. */
-static inline uintptr_t stack_start(const struct g *gp)
-{
-    uintptr_t size = gp->stack_hi - gp->stack_lo;
-    uintptr_t span = size / 16 < 16384 ? size / 16 : 16384;
-    return gp->stack_hi - (((uintptr_t)gp->goid * 64) & (span - 1) & ~(uintptr_t)63);
-}
-
 static _Noreturn void execute(struct g *gp, bool inherit)
 {
     struct m *mp = getg()->m;
@@ -353,9 +337,9 @@ static _Noreturn void execute(struct g *gp, bool inherit)
          * (and sets errno to 0, as a thread starts with). */
         grt__race_g_start(gp);
         if (GRT_RACE)
-            gp->sched.sp = grt__ctx_init(stack_start(gp), race_gostart, gp);
+            gp->sched.sp = grt__ctx_init(grt__stack_start(gp), race_gostart, gp);
         else
-            gp->sched.sp = grt__ctx_init(stack_start(gp), gp->fn, gp->arg);
+            gp->sched.sp = grt__ctx_init(grt__stack_start(gp), gp->fn, gp->arg);
     }
     gogo(gp);
 }

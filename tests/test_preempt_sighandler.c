@@ -16,6 +16,14 @@
  * mask shows that a handler runs) and SA_ONSTACK (it runs on the M's
  * signal stack).  At procs=2 a thread that grt did not create also sends
  * the signal at the threads of spinning goroutines.
+ *
+ * "Stale frame": a handler's signal frame outlives the handler in the
+ * stack's memory.  A goroutine that ran a handler and exited leaves one;
+ * the next goroutine to get that stack may start lower (first frames are
+ * staggered by goroutine id, src/stack.h), so the dead frame then lies
+ * above everything it runs, and it must still be preempted.  A spinner
+ * set up that way never calls into grt; the phase ends only if it is
+ * preempted, and a watchdog thread fails the test if that takes 20 s.
  */
 #include "grt_test.h"
 
@@ -37,11 +45,14 @@ static atomic_long spin_tid[2]; /* threads of the spinning goroutines (procs=2) 
 static int         procs_now;
 static bool        check_progress; /* procs=1 and the signal sent by the goroutine itself */
 
+static atomic_uintptr_t handler_frame; /* frame address of the last handler run */
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     (void)si;
     (void)uc;
+    atomic_store(&handler_frame, (uintptr_t)__builtin_frame_address(0));
     int saved = errno;
     long t0 = tid();
     long p0 = atomic_load(&progress);
@@ -116,6 +127,101 @@ static void *foreign_sender(void *arg)
     return NULL;
 }
 
+/* ---- stale frame (procs=1) ---- */
+
+#define STALE_DEPTH 2048 /* the handler runs this far below the leaver's frame */
+#define STALE_SHIFT 112  /* goroutine ids between the leaver and the spinner:
+                            7 KiB lower start, below the whole dead frame */
+
+static atomic_uintptr_t spinner_frame;
+static atomic_int       stale_stop, stale_phase_done;
+static _Atomic uint64_t leaver_id;
+
+/* Take the signal deep in a frame of its own, so that what the leaver
+ * calls afterwards (its exit) does not reach the dead frame. */
+static __attribute__((noinline)) void signal_self_deep(void)
+{
+    volatile char pad[STALE_DEPTH];
+    pad[0] = 1;
+    CHECK_EQ(syscall(SYS_tgkill, getpid(), tid(), SIGUSR1), 0);
+    pad[STALE_DEPTH - 1] = pad[0];
+}
+
+static void leaver(void *arg)
+{
+    (void)arg;
+    leaver_id = grt_id();
+    signal_self_deep();
+}
+
+static void nothing(void *arg) { (void)arg; }
+
+static void stale_spinner(void *arg)
+{
+    atomic_store(&spinner_frame, (uintptr_t)__builtin_frame_address(0));
+    while (!atomic_load(&stale_stop))
+        for (volatile int i = 0; i < 1000; i++)
+            ;
+    grt_waitgroup_done(arg);
+}
+
+static void *stale_watchdog(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000 && !atomic_load(&stale_phase_done); i++)
+        usleep(10000);
+    if (!atomic_load(&stale_phase_done))
+        TEST_FAIL("stale frame: a goroutine whose stack holds a dead signal frame above its "
+                  "first frame was not preempted in 20 s");
+    return NULL;
+}
+
+static void stale_frame_phase(void)
+{
+    install(0);
+    pthread_t wd;
+    atomic_store(&stale_phase_done, 0);
+    CHECK_EQ(pthread_create(&wd, NULL, stale_watchdog, NULL), 0);
+    int shown = 0;
+    for (int trial = 0; trial < 16 && shown < 3; trial++) {
+        long before = atomic_load(&handled);
+        leaver_id = 0;
+        CHECK_EQ(grt_go(leaver, NULL), 0);
+        while (atomic_load(&handled) == before || leaver_id == 0)
+            grt_yield();
+        grt_yield(); /* the leaver exits: its stack goes back to the P's cache */
+        uintptr_t dead = atomic_load(&handler_frame);
+        /* Staggering is by goroutine id modulo 256 lines: the spinner must
+         * not wrap round to a start above the leaver's. */
+        if (leaver_id % 256 + STALE_SHIFT >= 256) {
+            for (int i = 0; i < 256 - (int)(leaver_id % 256); i++)
+                CHECK_EQ(grt_go(nothing, NULL), 0);
+            grt_sleep(1000000);
+            continue;
+        }
+        for (int i = 1; i < STALE_SHIFT; i++)
+            CHECK_EQ(grt_go(nothing, NULL), 0);
+        grt_waitgroup wg = {0};
+        grt_waitgroup_add(&wg, 1);
+        atomic_store(&stale_stop, 0);
+        atomic_store(&spinner_frame, 0);
+        /* Spawned last, the spinner runs next and takes the warmest stack:
+         * the leaver's. */
+        CHECK_EQ(grt_go(stale_spinner, &wg), 0);
+        grt_sleep(20 * 1000000); /* runs again only if the spinner is preempted */
+        atomic_store(&stale_stop, 1);
+        grt_waitgroup_wait(&wg);
+        uintptr_t sf = atomic_load(&spinner_frame);
+        if (dead > sf && dead - sf < 16384)
+            shown++; /* the dead frame was above the spinner's frames on its stack */
+    }
+    printf("procs=1, stale frame: %d spinners ran below a dead signal frame and were preempted\n",
+           shown);
+    atomic_store(&stale_phase_done, 1);
+    CHECK_EQ(pthread_join(wd, NULL), 0);
+    CHECK_GE(shown, 3);
+}
+
 static void main_g(void *arg)
 {
     (void)arg;
@@ -123,6 +229,8 @@ static void main_g(void *arg)
     static const char *const names[] = {"plain", "SA_NODEFER", "SA_ONSTACK"};
     grt_waitgroup ww = {0};
     atomic_store(&stop, 0);
+    if (procs_now == 1)
+        stale_frame_phase();
     grt_waitgroup_add(&ww, 2);
     CHECK_EQ(grt_go(witness, &ww), 0);
     CHECK_EQ(grt_go(witness, &ww), 0);
