@@ -8,13 +8,20 @@
  *   int main(int argc, char **argv) { return serve_main(argc, argv, "echo", echo_conn); }
  *
  * conn serves its connection and returns; the skeleton closes the fd.
- * PORT 0 picks a free port (printed).  The server runs until SIGINT or
- * SIGTERM (grt_signal_notify), or for SECONDS if given, and then shuts
- * down gracefully (serve_shutdown): the listener closes, each connection
- * is shut down for reading so that its goroutine finishes the reply it is
- * writing, sees end-of-file and returns, and the main goroutine waits for
- * them, at most a grace period, before it returns (which ends grt_run and
- * abandons whatever is left).  A second signal cuts the grace short.
+ * PORT 0 picks a free port (printed).
+ *
+ * How it stops, in Go's vocabulary.  The run context is a signal context
+ * (grt_signal_ctx: SIGINT and SIGTERM end it), with a deadline when
+ * SECONDS is given.  The acceptor is the one member of a group under that
+ * context, so a signal makes its grt_accept return -ECANCELED and the
+ * main goroutine's grt_group_wait return.  The connections are members of
+ * a second group, under a context of their own that the signal does not
+ * touch: the shutdown (serve_shutdown) closes the listener, shuts every
+ * connection down for reading, so that its goroutine finishes the reply
+ * it is writing, reads end-of-file and returns, and waits for that group
+ * at most a grace period.  When the grace period is over, or a second
+ * signal comes, it cancels the connections' context: every blocking call
+ * they make returns -ECANCELED, and they return too.
  */
 #ifndef GRT_EXAMPLES_SERVE_H
 #define GRT_EXAMPLES_SERVE_H
@@ -32,7 +39,8 @@
 
 #include "grt.h"
 
-#define SERVE_GRACE_NS (5 * 1000000000LL)
+#define SERVE_GRACE_NS  (5 * GRT_SECOND)
+#define SERVE_CUTOFF_NS (1 * GRT_SECOND) /* after the cancel, for handlers to return */
 
 struct serve_conn {
     struct serve      *s;
@@ -47,12 +55,13 @@ struct serve {
     int         port;
     int64_t     run_ns; /* 0: until a signal */
     int         status; /* the process's exit status */
+    grt_group  *accepting; /* the acceptor, under the run context */
+    grt_ctx    *conn_ctx;  /* the connections' context: cancelled to cut them off */
+    grt_group  *serving;   /* one member per connection, under conn_ctx */
     /* open connections, for the shutdown */
     grt_mutex          mu;
     struct serve_conn *conns;
     bool               stopping;
-    grt_waitgroup      wg;      /* connection goroutines */
-    grt_chan          *drained; /* closed when wg reaches 0 (shutdown) */
 };
 
 static inline void serve_conn_unlink(struct serve *s, struct serve_conn *c)
@@ -67,8 +76,9 @@ static inline void serve_conn_unlink(struct serve *s, struct serve_conn *c)
     grt_mutex_unlock(&s->mu);
 }
 
-/* One connection's goroutine: conn, then the bookkeeping and the close. */
-static inline void serve_conn_run(void *arg)
+/* One connection's goroutine (a member of s->serving): conn, then the
+ * bookkeeping and the close. */
+static inline int serve_conn_run(void *arg)
 {
     struct serve_conn *c = arg;
     struct serve *s = c->s;
@@ -76,7 +86,7 @@ static inline void serve_conn_run(void *arg)
     serve_conn_unlink(s, c);
     grt_close(c->fd); /* unlinked first: the shutdown never sees a reused number */
     free(c);
-    grt_waitgroup_done(&s->wg);
+    return 0;
 }
 
 /* Track fd and start its goroutine; 0, or -errno (the caller closes fd). */
@@ -94,44 +104,39 @@ static inline int serve_conn_start(struct serve *s, int fd)
     s->conns = c;
     if (s->stopping) /* accepted as the shutdown began */
         shutdown(fd, SHUT_RD);
-    grt_waitgroup_add(&s->wg, 1);
     grt_mutex_unlock(&s->mu);
-    int rc = grt_go(serve_conn_run, c);
-    if (rc < 0) {
+    int rc = grt_group_go(s->serving, serve_conn_run, c);
+    if (rc < 0) { /* out of memory, or the connections were cut off */
         serve_conn_unlink(s, c);
-        grt_waitgroup_done(&s->wg);
         free(c);
     }
     return rc;
 }
 
-/* The accept loop, a goroutine; it returns when the listener is closed. */
-static inline void serve_acceptor(void *arg)
+/* The accept loop, the member of s->accepting: it returns 0 when the run
+ * context ends or the listener is closed, and -errno if accepting fails
+ * for good. */
+static inline int serve_acceptor(void *arg)
 {
     struct serve *s = arg;
     for (;;) {
         int fd = grt_accept(s->lfd, NULL, NULL);
         if (fd >= 0) {
             if (serve_conn_start(s, fd) < 0)
-                grt_close(fd); /* out of memory: drop this client */
+                grt_close(fd); /* dropped: out of memory or shutting down */
             continue;
         }
-        if (fd == -ECANCELED || fd == -EBADF)
-            return; /* the listener was closed */
+        if (fd == -ECANCELED || fd == -ETIMEDOUT || fd == -EBADF)
+            return 0; /* the run context ended, or the listener was closed */
         /* Out of descriptors or memory: the connection stays queued until
          * some client leaves; back off instead of spinning. */
-        if (fd != -EMFILE && fd != -ENFILE && fd != -ENOBUFS && fd != -ENOMEM)
+        if (fd != -EMFILE && fd != -ENFILE && fd != -ENOBUFS && fd != -ENOMEM) {
             fprintf(stderr, "%s: accept: %s\n", s->name, strerror(-fd));
-        grt_sleep(10 * 1000000);
+            return fd;
+        }
+        if (grt_sleep(10 * GRT_MILLISECOND) < 0)
+            return 0; /* the run context ended while backing off */
     }
-}
-
-static inline void serve_drained(void *arg)
-{
-    struct serve *s = arg;
-    grt_waitgroup_wait(&s->wg);
-    grt_chan_close(s->drained);
-    grt_chan_release(s->drained); /* the reference serve_shutdown gave us */
 }
 
 /* Listen on 127.0.0.1:s->port (0: any) and learn the port; -errno. */
@@ -149,43 +154,110 @@ static inline int serve_listen(struct serve *s)
     return 0;
 }
 
-/* The graceful shutdown: close the listener, shut every connection down
- * for reading (its goroutine finishes its reply, reads end-of-file and
- * returns), and wait for them until grace_ns have passed or a signal
- * arrives on sig (may be NULL).  Returns the connections left. */
-static inline int serve_shutdown(struct serve *s, int64_t grace_ns, grt_chan *sig)
+/* After serve_listen: the two groups and the acceptor, which serves until
+ * run ends (NULL: the caller's context) or serve_shutdown; 0 or -errno. */
+static inline int serve_start(struct serve *s, grt_ctx *run)
 {
-    grt_close(s->lfd); /* the acceptor wakes with -ECANCELED and returns */
-    int open = 0;
-    grt_mutex_lock(&s->mu);
-    s->stopping = true;
-    for (struct serve_conn *c = s->conns; c; c = c->next, open++)
-        shutdown(c->fd, SHUT_RD);
-    grt_mutex_unlock(&s->mu);
-    grt_chan *drained = grt_chan_make(0, 0);
-    if (drained == NULL)
-        return open;
-    s->drained = grt_chan_retain(drained);
-    if (grt_go(serve_drained, s) < 0) {
-        grt_chan_release(drained);
-        grt_chan_release(drained);
-        return open;
+    s->conn_ctx = grt_ctx_with_cancel(grt_ctx_background());
+    s->serving = s->conn_ctx ? grt_group_new(s->conn_ctx) : NULL;
+    s->accepting = s->serving ? grt_group_new(run) : NULL;
+    if (s->accepting == NULL || grt_group_go(s->accepting, serve_acceptor, s) != 0) {
+        if (s->accepting)
+            grt_group_free(s->accepting);
+        if (s->serving)
+            grt_group_free(s->serving);
+        if (s->conn_ctx)
+            grt_ctx_release(s->conn_ctx);
+        s->accepting = s->serving = NULL;
+        s->conn_ctx = NULL;
+        return -ENOMEM;
     }
-    grt_case cs[2] = {{.chan = drained, .op = GRT_RECV}, {.chan = sig, .op = GRT_RECV}};
-    int r = grt_select(cs, 2, grt_now() + grace_ns);
-    grt_chan_release(drained);
-    if (r == 0)
-        return 0;
-    open = 0;
+    return 0;
+}
+
+struct serve_drain {
+    grt_group *serving;
+    grt_chan  *done; /* closed when every connection goroutine has returned */
+};
+
+/* Waits for the connections' group; owns its argument, since a shutdown
+ * that gives up on them returns without it. */
+static inline void serve_drained(void *arg)
+{
+    struct serve_drain *d = arg;
+    grt_group_wait(d->serving);
+    grt_chan_close(d->done);
+    grt_chan_release(d->done);
+    free(d);
+}
+
+static inline int serve_open_conns(struct serve *s)
+{
+    int open = 0;
     grt_mutex_lock(&s->mu);
     for (struct serve_conn *c = s->conns; c; c = c->next)
         open++;
     grt_mutex_unlock(&s->mu);
-    return open; /* abandoned when the main goroutine returns */
+    return open;
+}
+
+/* The graceful shutdown, after serve_start: close the listener and wait
+ * for the acceptor; shut every connection down for reading (its goroutine
+ * finishes its reply, reads end-of-file and returns) and wait for them
+ * until grace_ns have passed or `cut` is ready (a second signal's done
+ * channel, say; NULL: none); then cancel the connections' context and
+ * wait SERVE_CUTOFF_NS more.  Returns the connections still open, left
+ * running (they end with grt_run), or 0 once everything is freed. */
+static inline int serve_shutdown(struct serve *s, int64_t grace_ns, grt_chan *cut)
+{
+    grt_close(s->lfd); /* the acceptor wakes from grt_accept and returns */
+    grt_group_wait(s->accepting);
+    grt_group_free(s->accepting);
+    s->accepting = NULL;
+    grt_mutex_lock(&s->mu);
+    s->stopping = true;
+    for (struct serve_conn *c = s->conns; c; c = c->next)
+        shutdown(c->fd, SHUT_RD);
+    grt_mutex_unlock(&s->mu);
+
+    struct serve_drain *d = malloc(sizeof *d);
+    grt_chan *drained = grt_chan_make(0, 0);
+    if (d == NULL || drained == NULL) {
+        free(d);
+        grt_chan_release(drained);
+        grt_ctx_cancel(s->conn_ctx);
+        return serve_open_conns(s);
+    }
+    d->serving = s->serving;
+    d->done = grt_chan_retain(drained);
+    if (grt_go(serve_drained, d) < 0) {
+        grt_chan_release(drained);
+        grt_chan_release(drained);
+        free(d);
+        grt_ctx_cancel(s->conn_ctx);
+        return serve_open_conns(s);
+    }
+    grt_case cs[2] = {{.chan = drained, .op = GRT_RECV}, {.chan = cut, .op = GRT_RECV}};
+    int r = grt_select(cs, 2, grt_now() + grace_ns);
+    if (r != 0) {
+        /* Out of patience: cut them off; whatever they wait for returns
+         * -ECANCELED, and well-behaved handlers return at once. */
+        grt_ctx_cancel(s->conn_ctx);
+        r = grt_select(cs, 1, grt_now() + SERVE_CUTOFF_NS);
+    }
+    grt_chan_release(drained);
+    if (r != 0)
+        return serve_open_conns(s);
+    grt_group_free(s->serving);
+    grt_ctx_release(s->conn_ctx);
+    s->serving = NULL;
+    s->conn_ctx = NULL;
+    return 0;
 }
 
 static inline void serve_run(void *arg)
 {
+    static const int sigs[] = {SIGINT, SIGTERM};
     struct serve *s = arg;
     int rc = serve_listen(s);
     if (rc < 0) {
@@ -193,32 +265,45 @@ static inline void serve_run(void *arg)
         s->status = 1;
         return;
     }
-    /* SIGINT and SIGTERM arrive on sig (buffered: a signal that finds it
-     * full is dropped, and one is all we need). */
-    grt_chan *sig = grt_chan_make(sizeof(int), 1);
-    if (sig == NULL || grt_signal_notify(sig, SIGINT) != 0 || grt_signal_notify(sig, SIGTERM) != 0 ||
-        grt_go(serve_acceptor, s) < 0) {
+    /* stop ends on SIGINT or SIGTERM; run also when SECONDS are up. */
+    grt_ctx *stop = grt_signal_ctx(NULL, sigs, 2);
+    grt_ctx *run = stop == NULL ? NULL
+                   : s->run_ns  ? grt_ctx_with_deadline(stop, grt_now() + s->run_ns)
+                                : grt_ctx_retain(stop);
+    if (run == NULL || serve_start(s, run) != 0) {
         fprintf(stderr, "%s: cannot start\n", s->name);
         s->status = 1;
+        grt_close(s->lfd);
+        grt_ctx_release(run);
+        grt_ctx_release(stop);
         return;
     }
     printf("%s: listening on 127.0.0.1:%d (procs=%d)\n", s->name, s->port, grt_procs(0));
     fflush(stdout);
-    int signo = 0;
-    grt_case c = {.chan = sig, .op = GRT_RECV, .elem = &signo};
-    int r = grt_select(&c, 1, s->run_ns ? grt_now() + s->run_ns : GRT_FOREVER);
-    if (r == 0)
-        printf("%s: %s, shutting down\n", s->name, strsignal(signo));
-    else
+    /* The acceptor's group context ends with run, or when the acceptor
+     * fails for good. */
+    grt_case c = {.chan = grt_ctx_done(grt_group_ctx(s->accepting)), .op = GRT_RECV};
+    grt_select(&c, 1, GRT_FOREVER);
+    /* A second signal cuts the grace period short (and does not kill the
+     * process: the signal stays caught until `again` is released). */
+    grt_ctx *again = grt_signal_ctx(NULL, sigs, 2);
+    if (grt_ctx_err(stop) != 0) {
+        printf("%s: SIGINT or SIGTERM, shutting down\n", s->name);
+    } else if (grt_ctx_err(run) != 0) {
         printf("%s: %g s are up, shutting down\n", s->name, (double)s->run_ns / 1e9);
+    } else {
+        printf("%s: cannot accept connections, shutting down\n", s->name);
+        s->status = 1;
+    }
     fflush(stdout);
-    int left = serve_shutdown(s, SERVE_GRACE_NS, sig);
+    int left = serve_shutdown(s, SERVE_GRACE_NS, again ? grt_ctx_done(again) : NULL);
     if (left > 0)
         printf("%s: %d connections still open, abandoned\n", s->name, left);
     else
         printf("%s: every connection closed, exiting\n", s->name);
-    grt_signal_stop(sig); /* SIGINT and SIGTERM are the defaults again */
-    grt_chan_release(sig);
+    grt_ctx_release(again);
+    grt_ctx_release(run);
+    grt_ctx_release(stop); /* SIGINT and SIGTERM are the defaults again */
 }
 
 static inline int serve_main(int argc, char **argv, const char *name, grt_fn conn)
