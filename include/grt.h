@@ -487,7 +487,9 @@ typedef struct grt_stats {
     int64_t stack_reserved, stack_resident;                                  /* bytes */
     int64_t offload_threads, offload_queued;  /* grt_offload's pool now: threads, calls waiting for one */
     int64_t offloads;                         /* calls offloaded since start */
-    int64_t reserved_[13]; /* room for later counters; written as 0 (see the top) */
+    int64_t hook_resumed_home;  /* libgrt_hook: parked calls resumed on the thread they parked on */
+    int64_t hook_resumed_away;  /*   ... and on another thread (that one was busy) */
+    int64_t reserved_[11]; /* room for later counters; written as 0 (see the top) */
 } grt_stats;
 
 GRT_EXTERN int grt_stats_get(grt_stats *out); /* -EINVAL for NULL, -ESRCH when not running */

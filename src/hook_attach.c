@@ -12,6 +12,8 @@
 
 /* Exported for libgrt_hook only (not in grt.h). */
 GRT_EXTERN void grt__hook_attach(void);
+GRT_EXTERN void grt__hook_park_begin(void);
+GRT_EXTERN void grt__hook_park_end(void);
 
 static uint32_t hook_attached;
 
@@ -23,4 +25,25 @@ void grt__hook_attach(void)
 int grt_hook_active(void)
 {
     return (int)ld_acquire(&hook_attached);
+}
+
+/* Before a hooked call's park: parks record their M until park_end. */
+void grt__hook_park_begin(void)
+{
+    struct g *gp = getg();
+    if (gp != NULL && gp != gp->m->g0)
+        gp->affine = true;
+}
+
+/* After it: count where the goroutine resumed, if it parked. */
+void grt__hook_park_end(void)
+{
+    struct g *gp = getg();
+    if (gp == NULL || !gp->affine)
+        return;
+    gp->affine = false;
+    if (gp->affm != NULL) {
+        xadd_relaxed(gp->affm == gp->m ? &grt__sched.naffine_home : &grt__sched.naffine_away, 1);
+        gp->affm = NULL;
+    }
 }

@@ -51,6 +51,21 @@ struct m *grt__mget(void)
     return mp;
 }
 
+/* Compares pointers only: mp may be an M that has exited since it was
+ * remembered (wake-up affinity keeps such pointers). */
+bool grt__mget_this(struct m *mp)
+{
+    for (struct m **pp = &grt__sched.midle; *pp; pp = &(*pp)->schedlink) {
+        if (*pp == mp) {
+            *pp = mp->schedlink;
+            grt__sched.nmidle--;
+            mp->blocked = false;
+            return true;
+        }
+    }
+    return false;
+}
+
 void grt__midle_clear(void)
 {
     grt__sched.midle = NULL;

@@ -15,6 +15,7 @@ void      grt__stopm(void);
 void      grt__handoffp(struct p *pp);
 void      grt__mput(struct m *mp);  /* sched.lock held */
 struct m *grt__mget(void);          /* sched.lock held */
+bool      grt__mget_this(struct m *mp); /* sched.lock held: take mp off the idle list if it is there */
 void      grt__midle_clear(void);   /* sched.lock held */
 int       grt__newm(struct p *pp, bool spinning); /* 0 or -errno */
 struct m *grt__m_alloc(void);

@@ -343,5 +343,7 @@ int grt_stats_get(grt_stats *out)
     out->netpoll_ready = ld_relaxed(&grt__sched.nnetpoll_ready);
     grt__stack_stats(&out->stack_reserved, &out->stack_resident);
     grt__offload_stats(&out->offload_threads, &out->offload_queued, &out->offloads);
+    out->hook_resumed_home = ld_relaxed(&grt__sched.naffine_home);
+    out->hook_resumed_away = ld_relaxed(&grt__sched.naffine_away);
     return 0;
 }

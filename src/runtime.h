@@ -131,8 +131,10 @@ struct __attribute__((aligned(64))) g {
     bool               is_main;
     bool               hidden;     /* the runtime's own (a foreign dump): not counted */
     bool               has_credit; /* holds a stack credit (see stack.c) */
+    bool               affine;     /* libgrt_hook: parks record affm (sched.c, "Wake-up affinity") */
     uint32_t           lockedext;  /* grt_lock_thread nesting */
     struct m          *lockedm;
+    struct m          *affm;       /* the M it parked on while affine: preferred at wake-up */
     uint64_t           goid;
     uint64_t           parent_goid;
     grt_fn             fn;
@@ -330,6 +332,7 @@ struct grt__sched {
     int64_t   nexited_dead_p;  /* counters folded from destroyed Ps */
     int64_t   ncreated_dead_p;
     int64_t   nhandoff;        /* syscall handoffs (atomic) */
+    int64_t   naffine_home, naffine_away; /* atomic: affine parks resumed on their M / another */
     int64_t   nnetpoll_ready;  /* atomic */
     int64_t   nswitch_dead_p, nsteal_dead_p, npreempt_dead_p;
     size_t    stack_size;      /* default stack size for this run */

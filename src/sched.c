@@ -472,6 +472,8 @@ static bool rt_stopping(void)
 
 static struct g *poll_block(struct m *mp, bool was_spinning, bool *retry);
 static struct g *netpoll_take(struct g *list, int32_t n);
+static bool ready_on_affm(struct g *gp);
+static struct g *ready_list_on_affm(struct g *head, int32_t *n);
 
 static struct g *find_runnable(struct m *mp, bool *inherit)
 {
@@ -654,8 +656,13 @@ void grt__injectglist(struct g *head, int32_t n)
 {
     if (n == 0)
         return;
-    for (struct g *gp = head; gp; gp = gp->schedlink)
+    bool affine = false;
+    for (struct g *gp = head; gp; gp = gp->schedlink) {
         gstatus_move(gp, G_WAITING, G_RUNNABLE);
+        affine |= gp->affm != NULL;
+    }
+    if (unlikely(affine) && (head = ready_list_on_affm(head, &n)) == NULL)
+        return;
     struct g *me = getg();
     struct p *pp = (me && me->m) ? me->m->p : NULL;
     /* As many as there are idle Ps go global, each with an M started for
@@ -687,14 +694,27 @@ void grt__netpoll_inject(struct g *head, int32_t n)
     grt__injectglist(head, n);
 }
 
-/* A non-empty list from the poller, found by an M with a P: it runs the
- * first goroutine itself and injects the rest. */
+/* A non-empty list from the poller, found by an M with a P: it runs one
+ * goroutine itself (one that parked on this M, else the first) and
+ * injects the rest. */
 static struct g *netpoll_take(struct g *list, int32_t n)
 {
     xadd_relaxed(&grt__sched.nnetpoll_ready, n); /* relaxed: a statistic */
-    grt__injectglist(list->schedlink, n - 1);
-    gstatus_move(list, G_WAITING, G_RUNNABLE);
-    return list;
+    /* The one that parked on this M, if any (wake-up affinity), else the
+     * first. */
+    struct m *me = getg()->m;
+    struct g **pick = &list;
+    for (struct g **at = &list; *at; at = &(*at)->schedlink) {
+        if ((*at)->affm == me) {
+            pick = at;
+            break;
+        }
+    }
+    struct g *run = *pick;
+    *pick = run->schedlink;
+    grt__injectglist(list, n - 1);
+    gstatus_move(run, G_WAITING, G_RUNNABLE);
+    return run;
 }
 
 /* A timer at `when` was added: make sure somebody will run it in time.
@@ -912,6 +932,8 @@ void grt__gopark(bool (*unlockf)(struct g *gp, void *arg), void *arg, int reason
     mp->park_arg = arg;
     gp->waitreason = (uint8_t)reason;
     gp->waitsince = grt__nanotime_coarse();
+    if (unlikely(gp->affine))
+        gp->affm = mp;
     grt__mcall(park_m);
     gp->waitreason = WAIT_NONE;
 }
@@ -928,6 +950,67 @@ void grt__goparkunlock(grt__mutex *l, int reason)
     grt__gopark(unlock_after_park, l, reason);
 }
 
+/* ------------------------------------------------------------------ */
+/* Wake-up affinity (libgrt_hook)                                      */
+/* ------------------------------------------------------------------ */
+
+/* A goroutine parked in a libc call that libgrt_hook interposed should
+ * resume on the thread it parked on: the library around the call may have
+ * computed &errno before it (glibc declares __errno_location const, so
+ * code built with -O2 keeps the address) and write errno through it
+ * afterwards, which on another thread would set that thread's errno.  The
+ * hook brackets its parks with grt__hook_park_begin/end (hook_attach.c);
+ * in between,
+ * grt__gopark records the M in gp->affm, and the paths that ready a
+ * goroutine ask ready_on_affm first: if that M is idle (asleep in stopm)
+ * and a P is idle, the M gets the P with gp in its runnext and is woken,
+ * so gp resumes on its own thread.  If the M is busy (running another
+ * goroutine, in a system call, spinning), gp takes the usual path and may
+ * resume elsewhere: a hint, not a binding, so that a goroutine never waits
+ * for a particular thread.  grt_stats counts both outcomes. */
+static bool ready_on_affm(struct g *gp)
+{
+    struct m *am = gp->affm;
+    if (ld_relaxed(&grt__sched.npidle) == 0)
+        return false; /* no P to give it: the usual path */
+    grt__lock(&grt__sched.lock);
+    struct p *pp = NULL;
+    if (grt__sched.state == RT_RUNNING && !ld_relaxed(&grt__sched.stopping) &&
+        (pp = grt__pidleget()) != NULL && !grt__mget_this(am)) {
+        grt__pidleput(pp);
+        pp = NULL;
+    }
+    grt__unlock(&grt__sched.lock);
+    if (pp == NULL)
+        return false;
+    /* pp and am are ours: nobody else can reach them until the wake-up.
+     * An idle P's queue is empty, so the put cannot spill. */
+    grt__runq_put(pp, gp, true);
+    am->nextp = pp;
+    grt__note_wakeup(&am->park); /* publishes nextp and the queue to am */
+    return true;
+}
+
+/* The goroutines of a list readied together whose M is idle go to it;
+ * the others are returned, and *n counts them. */
+static struct g *ready_list_on_affm(struct g *head, int32_t *n)
+{
+    struct m *me = getg() ? getg()->m : NULL;
+    struct g *keep = NULL, **tail = &keep;
+    while (head) {
+        struct g *gp = head;
+        head = gp->schedlink;
+        if (gp->affm != NULL && gp->affm != me && ready_on_affm(gp)) {
+            (*n)--;
+            continue;
+        }
+        *tail = gp;
+        tail = &gp->schedlink;
+    }
+    *tail = NULL;
+    return keep;
+}
+
 /* Make a waiting G runnable.  With a P: into runnext, so it runs as soon as
  * the readier blocks.  Without one (foreign threads, timers run by an M
  * that has just lost its P): the global queue. */
@@ -941,6 +1024,8 @@ void grt__goready(struct g *gp)
     gstatus_move(gp, G_WAITING, G_RUNNABLE);
     if (grt__tracing())
         grt__trace_event(pp, GRT_TR_UNBLOCK, gp->goid, 0);
+    if (unlikely(gp->affm != NULL) && gp->affm != mp && ready_on_affm(gp))
+        return;
     if (pp && mp->ready_batch > 0) {
         /* FIFO, and no runnext churn: the first goroutine of a batch takes
          * an empty runnext, so that one woken by a timer does not wait
@@ -1073,6 +1158,8 @@ static void goexit0(struct g *gp)
     gp->syncref = NULL;
     gp->sched.sp = NULL;
     gp->waitreason = WAIT_NONE;
+    gp->affine = false;
+    gp->affm = NULL;
     st_relaxed(&gp->preempt, false);
     free(gp->name);
     gp->name = NULL;

@@ -657,6 +657,51 @@ static void test_runtime_unhooked(void)
     CHECK_EQ(unlink(path), 0);
 }
 
+/* Mode "sigurg" (GRT_DEBUG=preemptstress=20: the runtime's preemption
+ * signal every 20 us): hooked poll, select and epoll_wait answer with
+ * libc's zero-timeout calls, which a signal handler interrupts with EINTR
+ * whatever SA_RESTART says; the runtime's own signal must never show. */
+static void sigurg_main(void *arg)
+{
+    (void)arg;
+    int sv[2], quiet[2];
+    pair(sv);
+    pair(quiet);
+    CHECK_EQ(write(sv[1], "x", 1), 1); /* sv[0] stays readable */
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    CHECK_GE(ep, 0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev), 0);
+    long calls = 0;
+    int64_t end = grt_now() + 300 * GRT_MILLISECOND;
+    while (grt_now() < end) {
+        struct pollfd p = {sv[0], POLLIN, 0};
+        int r = poll(&p, 1, 0);
+        if (r != 1)
+            TEST_FAIL("poll(ready, 0): %d, errno %d", r, errno_now());
+        fd_set rs;
+        FD_ZERO(&rs);
+        FD_SET(sv[0], &rs);
+        r = select(sv[0] + 1, &rs, NULL, NULL, &(struct timeval){0, 0});
+        if (r != 1)
+            TEST_FAIL("select(ready, 0): %d, errno %d", r, errno_now());
+        r = epoll_wait(ep, &ev, 1, 0);
+        if (r != 1)
+            TEST_FAIL("epoll_wait(ready, 0): %d, errno %d", r, errno_now());
+        struct pollfd q = {quiet[0], POLLIN, 0};
+        r = poll(&q, 1, 1); /* looks, parks for 1 ms, looks again */
+        if (r != 0)
+            TEST_FAIL("poll(quiet, 1 ms): %d, errno %d", r, errno_now());
+        calls += 4;
+    }
+    close(ep);
+    close(sv[0]);
+    close(sv[1]);
+    close(quiet[0]);
+    close(quiet[1]);
+    printf("sigurg: %ld hooked waits under preemption signals, none failed\n", calls);
+}
+
 static void main_fn(void *arg)
 {
     int procs = (int)(intptr_t)arg;
@@ -692,6 +737,10 @@ static void off_main(void *arg)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "sigurg")) {
+        test_run(1, sigurg_main, NULL);
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "off")) {
         CHECK_EQ(grt_hook_active(), 0);
         test_run(1, off_main, NULL);
@@ -732,6 +781,10 @@ int main(int argc, char **argv)
     int status = test_subprocess("off", out, sizeof out, 60, env);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         TEST_FAIL("GRT_HOOK=0 run: status %d:\n%s", status, out);
+    char *stress[] = {"GRT_DEBUG=preemptstress=20", NULL};
+    status = test_subprocess("sigurg", out, sizeof out, 60, stress);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        TEST_FAIL("sigurg run: status %d:\n%s", status, out);
     puts("ok");
     return 0;
 }

@@ -165,5 +165,34 @@ HOOK_HIDDEN bool hook_offg_wait(int fd, hook_fd *st, int events, int64_t start);
 /* libgrt internals exported for the hook (not in grt.h). */
 void grt__hook_attach(void);
 void grt__fd_forget(int fd);
+void grt__hook_park_begin(void); /* the goroutine prefers to resume on this thread */
+void grt__hook_park_end(void);
+
+/* Every park of the hook goes through these: bracketed by
+ * grt__hook_park_begin/end, the goroutine resumes on the thread it parked
+ * on whenever that thread is idle (see the errno note at the top). */
+static inline int hook_park_fd(int fd, int events, int64_t deadline)
+{
+    grt__hook_park_begin();
+    int r = grt_wait_fd(fd, events, deadline);
+    grt__hook_park_end();
+    return r;
+}
+
+static inline int hook_park_sleep(int64_t ns)
+{
+    grt__hook_park_begin();
+    int r = grt_sleep(ns);
+    grt__hook_park_end();
+    return r;
+}
+
+static inline int hook_park_offload(grt_fn fn, void *arg)
+{
+    grt__hook_park_begin();
+    int r = grt_offload(fn, arg);
+    grt__hook_park_end();
+    return r;
+}
 
 #endif

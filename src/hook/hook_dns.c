@@ -55,7 +55,7 @@ static int lookup_wait(struct lookup *l)
         return ce;
     }
     l->refs = 2;
-    int r = grt_offload(lookup_run, l);
+    int r = hook_park_offload(lookup_run, l);
     if (r == -ECANCELED || r == -ETIMEDOUT) { /* the context: the pool finishes it */
         lookup_unref(l);
         return -r;
@@ -220,7 +220,7 @@ static int offload_whole(grt_fn fn, void *arg)
     if (ce != 0)
         return ce;
     grt_ctx *c = grt_ctx_swap(grt_ctx_background());
-    int r = grt_offload(fn, arg);
+    int r = hook_park_offload(fn, arg);
     grt_ctx_swap(c);
     return r == 0 ? 0 : -1;
 }

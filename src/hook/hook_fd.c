@@ -152,7 +152,7 @@ int hook_wait(int fd, int events, int64_t start, int64_t timeout_ns)
         if (deadline < start)
             deadline = GRT_FOREVER;
     }
-    int r = grt_wait_fd(fd, events, deadline);
+    int r = hook_park_fd(fd, events, deadline);
     if (r > 0)
         return 0;
     int ce = hook_ctx_errno();

@@ -14,7 +14,11 @@
  * The signal mask of ppoll/pselect/epoll_pwait applies to the zero-timeout
  * calls; while the goroutine is parked its thread runs other goroutines
  * and keeps its own mask.  A hooked wait never returns EINTR: no signal
- * handler interrupts a parked goroutine.
+ * handler interrupts a parked goroutine, and a zero-timeout call that a
+ * signal interrupted is made again (the poll family is never restarted
+ * after a handler, SA_RESTART or not, and the runtime's own preemption
+ * signal may land on one: test_hook_fidelity saw poll and select fail
+ * with EINTR in about one run in ten).
  */
 #include "hook.h"
 
@@ -42,7 +46,7 @@ static int64_t deadline_after(int64_t timeout_ns)
  * PARK_TIMEOUT, or an errno (the context's when it ended). */
 static int park_on(int epfd, int64_t deadline)
 {
-    int r = grt_wait_fd(epfd, GRT_READ, deadline);
+    int r = hook_park_fd(epfd, GRT_READ, deadline);
     if (r > 0)
         return 0;
     int ce = hook_ctx_errno();
@@ -93,7 +97,7 @@ static void watch_end(int ep)
 /* Nothing to watch: a pure sleep ("for ever" still has a timer). */
 static int sleep_until(int64_t deadline, int saved)
 {
-    int r = grt_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
+    int r = hook_park_sleep(deadline == GRT_FOREVER ? INT64_MAX : deadline - grt_now());
     if (r < 0)
         return hook_fail(-r); /* the context ended */
     hook_errno_set(saved);
@@ -133,7 +137,11 @@ struct poll_look {
 static int poll_look(void *ctx)
 {
     struct poll_look *l = ctx;
-    return REAL(ppoll)(l->fds, l->n, &(struct timespec){0, 0}, l->mask);
+    int r;
+    do
+        r = REAL(ppoll)(l->fds, l->n, &(struct timespec){0, 0}, l->mask);
+    while (r < 0 && hook_errno_get() == EINTR);
+    return r;
 }
 
 /* poll on a goroutine; sigmask for the zero-timeout looks (ppoll). */
@@ -214,13 +222,17 @@ struct select_look {
 static int select_look(void *ctx)
 {
     struct select_look *l = ctx;
-    if (l->r)
-        *l->r = l->r0;
-    if (l->w)
-        *l->w = l->w0;
-    if (l->x)
-        *l->x = l->x0;
-    return REAL(pselect)(l->nfds, l->r, l->w, l->x, &(struct timespec){0, 0}, l->mask);
+    int r;
+    do {
+        if (l->r)
+            *l->r = l->r0;
+        if (l->w)
+            *l->w = l->w0;
+        if (l->x)
+            *l->x = l->x0;
+        r = REAL(pselect)(l->nfds, l->r, l->w, l->x, &(struct timespec){0, 0}, l->mask);
+    } while (r < 0 && hook_errno_get() == EINTR);
+    return r;
 }
 
 static int select_g(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_ns,
@@ -285,12 +297,21 @@ int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts
 
 /* --- epoll ---------------------------------------------------------- */
 
+static int epoll_look(int epfd, struct epoll_event *ev, int max, const sigset_t *mask)
+{
+    int k;
+    do
+        k = REAL(epoll_pwait)(epfd, ev, max, 0, mask);
+    while (k < 0 && hook_errno_get() == EINTR);
+    return k;
+}
+
 int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
     if (!hook_on_g())
         return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
     int saved = hook_errno_get();
-    int k = REAL(epoll_pwait)(epfd, ev, max, 0, mask);
+    int k = epoll_look(epfd, ev, max, mask);
     if (k != 0 || timeout == 0)
         return k;
     int64_t deadline = deadline_after(timeout < 0 ? -1 : (int64_t)timeout * 1000000);
@@ -298,7 +319,7 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const si
         int e = park_on(epfd, deadline);
         if (e != 0 && e != PARK_TIMEOUT)
             return hook_fail(e);
-        k = REAL(epoll_pwait)(epfd, ev, max, 0, mask);
+        k = epoll_look(epfd, ev, max, mask);
         if (k != 0 || e == PARK_TIMEOUT)
             break;
     }

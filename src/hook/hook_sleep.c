@@ -15,7 +15,7 @@
 static int sleep_ns(int64_t ns)
 {
     int saved = hook_errno_get();
-    int r = grt_sleep(ns);
+    int r = hook_park_sleep(ns);
     if (r < 0)
         return -r;
     hook_errno_set(saved);
