@@ -238,6 +238,8 @@ struct p {
         uint32_t syscalltick;
         int64_t  schedwhen;
         int64_t  syscallwhen;
+        int64_t  retrywhen;   /* a request went unanswered: ask again then (0: none) */
+        int64_t  retrygap;    /* and the gap after that, doubling */
     } sysmontick;
 
     uint64_t goidcache, goidcacheend;

@@ -490,12 +490,19 @@ top:;
     /* Due timers.  Reading the clock costs as much as a whole switch on
      * some machines, so a P with queued work looks only every 16th round:
      * a timer is late by at most 16 scheduling rounds (microseconds). */
+    bool woken = false;
     if (ld_relaxed(&pp->timer0_when) != 0 &&
-        ((++pp->timerpoll & 15) == 0 || grt__runq_empty(pp)))
+        ((++pp->timerpoll & 15) == 0 || grt__runq_empty(pp))) {
+        bool had_next = ld_relaxed(&pp->runnext) != NULL;
         grt__timers_run(pp, grt__nanotime());
+        woken = !had_next && ld_relaxed(&pp->runnext) != NULL;
+    }
 
-    /* 1. Fairness with the global queue. */
-    if (pp->schedtick % 61 == 0 && ld_relaxed(&grt__sched.runq_size) > 0) {
+    /* 1. Fairness with the global queue; but a goroutine a timer has just
+     * woken into runnext goes first: behind a CPU-bound goroutine from
+     * the global queue it would wait a whole slice (one timer wake-up in
+     * 61 was 10 ms late in the latency row), and it has waited already. */
+    if (pp->schedtick % 61 == 0 && !woken && ld_relaxed(&grt__sched.runq_size) > 0) {
         grt__lock(&grt__sched.lock);
         gp = grt__globrunq_get(pp, 1);
         grt__unlock(&grt__sched.lock);

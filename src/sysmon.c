@@ -64,9 +64,30 @@ static void preempt_one(struct p *pp)
     grt__preempt_signal(mp, gp);
 }
 
-/* A running P: preempt its goroutine if it has held the P for a slice, or
- * if a timer of the P is late behind it.  Lowers *wake to when sysmon
- * should look at this P again for its timers. */
+/* A request the goroutine did not answer (the signal found it somewhere
+ * unsafe: libc, a handler of the program's, a register holding &errno,
+ * see preempt.c) is repeated soon, not a slice later: after
+ * PREEMPT_RETRY_NS, then at doubling gaps up to a slice, until the P
+ * schedules.  Each refusal of a signal-based request used to cost a whole
+ * slice (10 ms) or timer recheck (1 ms): a hog whose dead registers held
+ * &errno was refused two requests in three, which made the latency row's
+ * 1 ms sleeps 2.7 ms late at the median and 35 ms at worst. */
+#define PREEMPT_RETRY_NS (50 * 1000LL)
+
+static void preempt_ask(struct p *pp, int64_t now)
+{
+    preempt_one(pp);
+    pp->sysmontick.schedwhen = now;
+    int64_t gap = pp->sysmontick.retrywhen ? 2 * pp->sysmontick.retrygap : PREEMPT_RETRY_NS;
+    if (gap > FORCE_PREEMPT_NS)
+        gap = FORCE_PREEMPT_NS;
+    pp->sysmontick.retrygap = gap;
+    pp->sysmontick.retrywhen = grt__time_add(now, gap);
+}
+
+/* A running P: preempt its goroutine if it has held the P for a slice, if
+ * a timer of the P is late behind it, or if an earlier request is due to
+ * be repeated.  Lowers *wake to when sysmon should look at this P again. */
 static void retake_running(struct p *pp, int64_t now, int64_t *wake)
 {
     uint32_t t = ld_relaxed(&pp->schedtick);
@@ -76,13 +97,18 @@ static void retake_running(struct p *pp, int64_t now, int64_t *wake)
     if (pp->sysmontick.schedtick != t) {
         pp->sysmontick.schedtick = t;
         pp->sysmontick.schedwhen = now;
-    } else if (grt__time_add(pp->sysmontick.schedwhen, FORCE_PREEMPT_NS) <= now) {
-        preempt_one(pp);
-        pp->sysmontick.schedwhen = now; /* ask again in 10 ms */
+        pp->sysmontick.retrywhen = 0; /* it scheduled: the request was answered */
+    } else if (pp->sysmontick.retrywhen != 0) {
+        if (pp->sysmontick.retrywhen <= now)
+            preempt_ask(pp, now);
+        if (pp->sysmontick.retrywhen < *wake)
+            *wake = pp->sysmontick.retrywhen;
         return;
-    } else if (late != 0 && late <= now) {
-        preempt_one(pp);
-        pp->sysmontick.schedwhen = now;
+    } else if (grt__time_add(pp->sysmontick.schedwhen, FORCE_PREEMPT_NS) <= now ||
+               (late != 0 && late <= now)) {
+        preempt_ask(pp, now);
+        if (pp->sysmontick.retrywhen < *wake)
+            *wake = pp->sysmontick.retrywhen;
         return;
     }
     if (late != 0 && late < *wake)

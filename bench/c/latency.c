@@ -50,6 +50,7 @@ static void bench_main(void *arg)
         int64_t want = bench_now() + 1000000;
         BENCH_CHECK(grt_sleep(1000000), "grt_sleep");
         int64_t l = bench_now() - want;
+        if (getenv("DBGLAT")) fprintf(stderr, "sleeper %lld: woke %lld us late (want %lld)\n", (long long)(grt_now()/1000)%1000000000, (long long)l/1000, (long long)(want/1000)%1000000000);
         late[i] = l > 0 ? l : 0;
     }
     stop = 1;
