@@ -131,7 +131,10 @@ static void *foreign_sender(void *arg)
 
 #define STALE_DEPTH 2048 /* the handler runs this far below the leaver's frame */
 #define STALE_SHIFT 112  /* goroutine ids between the leaver and the spinner:
-                            7 KiB lower start, below the whole dead frame */
+                            a start at least 9 KiB lower, below the whole
+                            dead frame */
+#define COLOURS     192  /* src/stack.h: starts cycle through 48 lines in
+                            each of 4 pages, by goroutine id */
 
 static atomic_uintptr_t spinner_frame;
 static atomic_int       stale_stop, stale_phase_done;
@@ -191,10 +194,10 @@ static void stale_frame_phase(void)
             grt_yield();
         grt_yield(); /* the leaver exits: its stack goes back to the P's cache */
         uintptr_t dead = atomic_load(&handler_frame);
-        /* Staggering is by goroutine id modulo 256 lines: the spinner must
+        /* Staggering is by goroutine id modulo COLOURS: the spinner must
          * not wrap round to a start above the leaver's. */
-        if (leaver_id % 256 + STALE_SHIFT >= 256) {
-            for (int i = 0; i < 256 - (int)(leaver_id % 256); i++)
+        if (leaver_id % COLOURS + STALE_SHIFT >= COLOURS) {
+            for (int i = 0; i < COLOURS - (int)(leaver_id % COLOURS); i++)
                 CHECK_EQ(grt_go(nothing, NULL), 0);
             grt_sleep(1000000);
             continue;
