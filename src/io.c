@@ -435,6 +435,42 @@ int grt_wait_fd(int fd, int events, int64_t deadline)
     return r;
 }
 
+/* For libgrt_hook (exported, not in grt.h): the caller has just had
+ * EAGAIN, or an empty zero-timeout poll, on fd for one direction; wait for
+ * the poller's next report on it, with no poll(2) of our own.  grt_wait_fd
+ * looks with poll(2) before and after parking, because its caller may not
+ * have tried the descriptor; here that is two or three extra system calls
+ * per wait (three ppolls per round trip in the redis row).  The
+ * edge-triggered registration makes the shortcut exact, as for grt_read:
+ * readiness that arrived after the caller's EAGAIN is recorded in the
+ * slot, and a first registration reports readiness present at that
+ * moment.  Returns events (the caller tries again, and may meet EAGAIN
+ * after a report another waiter took), 0 on a descriptor the poller
+ * cannot watch, or grt_wait_fd's errors. */
+GRT_EXTERN int grt__wait_fd_edge(int fd, int events, int64_t deadline);
+
+int grt__wait_fd_edge(int fd, int events, int64_t deadline)
+{
+    if (events != GRT_READ && events != GRT_WRITE)
+        return grt_wait_fd(fd, events, deadline);
+    int err;
+    grt__polldesc *pd = grt__fd_acquire(fd, &err);
+    if (pd == NULL)
+        return err == -EPERM ? grt_wait_fd(fd, events, deadline) : err;
+    if (pd->blocking) {
+        grt__fd_release(pd);
+        return 0;
+    }
+    int r = side_lock(pd, events);
+    if (r != 0) {
+        grt__fd_release(pd);
+        return r;
+    }
+    r = wait_deadline(pd, events, deadline);
+    op_end(pd, events);
+    return r == 0 ? events : r;
+}
+
 int grt_set_deadline(int fd, int64_t read_deadline, int64_t write_deadline)
 {
     int err;

@@ -356,6 +356,66 @@ static void test_poll_equal(void)
     close(hup[0]);
 }
 
+/* One socket, one direction: the hook parks on the socket itself (no
+ * private epoll set) once the socket is non-blocking in the kernel (the
+ * program's O_NONBLOCK here, or the hook's after a read waited).  Results
+ * as libc's: revents, errno, the program's flags; a close while waiting
+ * gives POLLNVAL, which libc's poll reports at its next pass. */
+static void test_poll_one_socket(void)
+{
+    int sv[2];
+    pair(sv);
+    CHECK_EQ(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+    char c;
+    CHECK_EQ(read(sv[0], &c, 1), -1); /* the program's EAGAIN */
+    CHECK_EQ(errno_now(), EAGAIN);
+    for (int round = 0; round < 20; round++) {
+        struct pollfd f = {sv[0], POLLIN, 0};
+        later(sv[1], 5, 0);
+        errno_put(77);
+        CHECK_EQ(poll(&f, 1, 5000), 1);
+        CHECK_EQ(errno_now(), 77);
+        CHECK_EQ(f.revents, POLLIN);
+        struct pollfd ref = {sv[0], POLLIN, 0};
+        CHECK_EQ(syscall(SYS_ppoll, &ref, (nfds_t)1, &(struct timespec){0, 0}, NULL, (size_t)8), 1);
+        CHECK_EQ(ref.revents, f.revents);
+        CHECK_EQ(read(sv[0], &c, 1), 1);
+    }
+    CHECK_EQ(fcntl(sv[0], F_GETFL) & O_NONBLOCK, O_NONBLOCK); /* the program's flag, as set */
+    /* writable at once; POLLOUT with POLLERR asked too */
+    struct pollfd w = {sv[0], POLLOUT | POLLERR, 0};
+    CHECK_EQ(poll(&w, 1, 1000), 1);
+    CHECK_EQ(w.revents, POLLOUT);
+    /* the timeout, with the heartbeat ticking meanwhile */
+    struct pollfd f = {sv[0], POLLIN, 0};
+    int t0 = atomic_load(&hb.ticks);
+    int64_t t_wait = grt_now();
+    CHECK_EQ(poll(&f, 1, 60), 0);
+    CHECK_EQ(f.revents, 0);
+    int64_t waited = grt_now() - t_wait;
+    CHECK_GE(waited, 55 * GRT_MILLISECOND);
+    CHECK_GE(atomic_load(&hb.ticks) - t0, 2);
+    /* the peer goes away: POLLIN|POLLHUP as libc says */
+    later(sv[1], 10, 1);
+    CHECK_EQ(poll(&f, 1, 5000), 1);
+    struct pollfd ref = {sv[0], POLLIN, 0};
+    CHECK_EQ(syscall(SYS_ppoll, &ref, (nfds_t)1, &(struct timespec){0, 0}, NULL, (size_t)8), 1);
+    CHECK_EQ(f.revents, ref.revents);
+    /* closed while waiting: POLLNVAL, whenever it is reported */
+    int sw[2];
+    pair(sw);
+    CHECK_EQ(fcntl(sw[0], F_SETFL, O_NONBLOCK), 0);
+    struct pollfd g = {sw[0], POLLIN, 0};
+    later(sw[0], 20, 1);
+    int64_t t_close = grt_now();
+    CHECK_EQ(poll(&g, 1, 300), 1);
+    CHECK_EQ(g.revents, POLLNVAL);
+    int64_t took = grt_now() - t_close;
+    CHECK_LT(took, 5 * GRT_SECOND);
+    close(sw[1]);
+    close(sv[0]);
+}
+
 static void test_poll_waits(void)
 {
     int p[2];
@@ -714,6 +774,7 @@ static void main_fn(void *arg)
         test_close_while_blocked_and_reuse();
         test_poll_equal();
         test_poll_waits();
+        test_poll_one_socket();
         test_lookup_and_files();
         test_contexts();
         test_runtime_unhooked();

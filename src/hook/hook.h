@@ -166,15 +166,19 @@ HOOK_HIDDEN bool hook_offg_wait(int fd, hook_fd *st, int events, int64_t start);
 void grt__hook_attach(void);
 void grt__fd_forget(int fd);
 void grt__hook_park_begin(void); /* the goroutine prefers to resume on this thread */
+int  grt__wait_fd_edge(int fd, int events, int64_t deadline); /* grt_wait_fd after EAGAIN (io.c) */
 void grt__hook_park_end(void);
 
-/* Every park of the hook goes through these: bracketed by
+/* Every park of the hook goes through these.  hook_park_fd is called only
+ * after the descriptor said EAGAIN (or a zero-timeout poll found nothing),
+ * so it waits for the poller's next report without looking first.  All
+ * are bracketed by
  * grt__hook_park_begin/end, the goroutine resumes on the thread it parked
  * on whenever that thread is idle (see the errno note at the top). */
 static inline int hook_park_fd(int fd, int events, int64_t deadline)
 {
     grt__hook_park_begin();
-    int r = grt_wait_fd(fd, events, deadline);
+    int r = grt__wait_fd_edge(fd, events, deadline);
     grt__hook_park_end();
     return r;
 }
