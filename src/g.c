@@ -7,10 +7,7 @@
  * is reused by the next spawn, as in Go.  They are allocated in chunks so a
  * burst of a million spawns costs a few thousand mallocs and takes the
  * allg lock once per chunk; the chunks are the allgs list for dumps and for
- * freeing everything at shutdown.  A chunk is mapped with its pages
- * populated in one system call: zeroed by the kernel, and touched without
- * a page fault per page (in a burst of a million spawns the faults were a
- * quarter of the time).
+ * freeing everything at shutdown.
  */
 #include "runtime.h"
 #include "g.h"
@@ -20,7 +17,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define G_CHUNK 256
 
@@ -38,11 +34,10 @@ struct g *grt__galloc(void)
 {
     grt__lock(&grt__allg_lock);
     if (cur_chunk == NULL || cur_chunk->used == G_CHUNK) {
-        /* page-aligned, so each record starts on a cache line (struct g) */
-        struct gchunk *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (c == MAP_FAILED)
-            c = NULL;
+        /* aligned: each record starts on a cache line (see struct g) */
+        struct gchunk *c = aligned_alloc(64, sizeof *c);
+        if (c)
+            memset(c, 0, sizeof *c);
         if (c == NULL) {
             grt__unlock(&grt__allg_lock);
             return NULL;
@@ -168,7 +163,7 @@ void grt__gfree_all(bool keep)
             grt__gls_free(&c->gs[i]); /* abandoned: no destructor runs */
             grt__stack_free_abandoned(&c->gs[i]);
         }
-        munmap(c, sizeof *c);
+        free(c);
         c = next;
     }
     chunks = NULL;
