@@ -34,9 +34,17 @@
 enum { MUTEX_UNLOCKED = 0, MUTEX_LOCKED = 1, MUTEX_SLEEPING = 2 };
 enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30, PASSIVE_SPIN = 1 };
 
+/* A goroutine takes runtime locks on its own stack (grt_mutex_unlock
+ * readying a waiter takes the semaphore root's lock), and a FUTEX_WAIT that
+ * finds the word changed fails with EAGAIN: errno is the goroutine's, so
+ * the call leaves it as it was (test_preempt_errno saw "errno 11 after
+ * grt_mutex_unlock" in about 1 run in 15). */
 static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
-    return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+    int saved = errno;
+    long r = syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+    errno = saved;
+    return r;
 }
 
 static void futex_sleep(uint32_t *addr, uint32_t val, int64_t ns)

@@ -6,6 +6,7 @@
 #include "runtime.h"
 #include "netpoll.h"
 #include "sched.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <sys/epoll.h>
@@ -73,9 +74,14 @@ void grt__netpoll_break(void)
     /* One write is enough until the poller drains it. */
     if (!cas_acqrel(&break_pending, 0, 1))
         return;
+    /* Through sys.h, not libc's write: a goroutine arming a timer comes
+     * here, and an interposed write (libgrt_hook) must not see the
+     * runtime's descriptor.  errno is the goroutine's: left as it was. */
     uint64_t one = 1;
-    while (write(breakfd, &one, sizeof one) < 0 && errno == EINTR) {
+    int saved = errno;
+    while (grt__sys_write(breakfd, &one, sizeof one) < 0 && errno == EINTR) {
     }
+    errno = saved;
 }
 
 /* epoll_pwait2 (Linux 5.11) takes a timespec: a timer 1.3 ms away wakes
@@ -137,7 +143,7 @@ struct g *grt__netpoll(int64_t delay, int32_t *n)
             continue;
         if (ev->data.ptr == &breakfd) {
             uint64_t v;
-            while (read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
+            while (grt__sys_read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
             }
             st_release(&break_pending, 0);
             continue;

@@ -43,6 +43,7 @@ grt__ctx_jump:
     mov sp, x0
     ldr w9, [sp, #160]
     str w9, [x1]
+    mov x1, xzr /* no &errno left in a register (x86_64/switch.S says why) */
     ldp x19, x20, [sp, #0]
     ldp x21, x22, [sp, #16]
     ldp x23, x24, [sp, #32]

@@ -41,6 +41,11 @@ grt__ctx_jump:
     movq %rdi, %rsp
     popq %rax
     movl %eax, (%rsi)
+    /* Do not hand the goroutine this thread's &errno in a register: code
+     * that never writes rsi (a goroutine's first function, a call-free
+     * loop) would carry it for ever, and preempt.c puts preemption off
+     * while a register holds it. */
+    xorl %esi, %esi
     popq %r15
     popq %r14
     popq %r13
