@@ -104,28 +104,49 @@ static int sleep_until(int64_t deadline, int saved)
     return 0;
 }
 
-/* Park on the watch ep until look (libc's zero-timeout call) answers
- * something other than 0, or the deadline passes; then end the watch.
- * look's answer, with errno as look left it on failure, else saved. */
-static int watch_until(int ep, int64_t deadline, int (*look)(void *ctx), void *ctx, int saved)
+/* The loop every hooked wait shares: park on fd (one direction) until look
+ * (libc's zero-timeout call) answers something other than 0, or the
+ * deadline passes (then look once more).  look's answer, with *err 0; or
+ * -1 with *err the errno that ended the park (the context's, or EBADF when
+ * fd was closed). */
+static int park_look(int fd, int events, int64_t deadline, int (*look)(void *ctx), void *ctx,
+                     int *err)
 {
-    int r;
     for (;;) {
-        int e = park_on(ep, GRT_READ, deadline);
+        int e = park_on(fd, events, deadline);
         if (e != 0 && e != PARK_TIMEOUT) {
-            watch_end(ep);
-            return hook_fail(e);
+            *err = e;
+            return -1;
         }
-        r = look(ctx);
-        if (r != 0 || e == PARK_TIMEOUT)
-            break;
+        int r = look(ctx);
+        if (r != 0 || e == PARK_TIMEOUT) {
+            *err = 0;
+            return r;
+        }
     }
-    int e = hook_errno_get();
-    watch_end(ep);
+}
+
+/* A look's answer as the call returns it: on failure errno as look left
+ * it, else the caller's errno as it was. */
+static int look_answer(int r, int saved)
+{
     if (r < 0)
-        return hook_fail(e);
+        return hook_fail(hook_errno_get());
     hook_errno_set(saved);
     return r;
+}
+
+/* park_look on the watch ep, then end the watch. */
+static int watch_until(int ep, int64_t deadline, int (*look)(void *ctx), void *ctx, int saved)
+{
+    int e;
+    int r = park_look(ep, GRT_READ, deadline, look, ctx, &e);
+    int le = hook_errno_get(); /* watch_end's close must not change look's errno */
+    watch_end(ep);
+    if (e != 0)
+        return hook_fail(e);
+    hook_errno_set(le);
+    return look_answer(r, saved);
 }
 
 struct poll_look {
@@ -176,21 +197,13 @@ static int poll_one_direction(const struct pollfd *p)
 
 static int wait_one(int fd, int events, int64_t deadline, struct poll_look *l, int saved)
 {
-    int r;
-    for (;;) {
-        int e = park_on(fd, events, deadline);
-        if (e == EBADF)
-            return WAIT_ONE_CLOSED;
-        if (e != 0 && e != PARK_TIMEOUT)
-            return hook_fail(e);
-        r = poll_look(l);
-        if (r != 0 || e == PARK_TIMEOUT)
-            break;
-    }
-    if (r < 0)
-        return hook_fail(hook_errno_get());
-    hook_errno_set(saved);
-    return r;
+    int e;
+    int r = park_look(fd, events, deadline, poll_look, l, &e);
+    if (e == EBADF)
+        return WAIT_ONE_CLOSED;
+    if (e != 0)
+        return hook_fail(e);
+    return look_answer(r, saved);
 }
 
 /* poll on a goroutine; sigmask for the zero-timeout looks (ppoll). */
@@ -352,11 +365,19 @@ int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts
 
 /* --- epoll ---------------------------------------------------------- */
 
-static int epoll_look(int epfd, struct epoll_event *ev, int max, const sigset_t *mask)
+struct epoll_look {
+    int                 epfd;
+    struct epoll_event *ev;
+    int                 max;
+    const sigset_t     *mask;
+};
+
+static int epoll_look(void *ctx)
 {
+    struct epoll_look *l = ctx;
     int k;
     do
-        k = REAL(epoll_pwait)(epfd, ev, max, 0, mask);
+        k = REAL(epoll_pwait)(l->epfd, l->ev, l->max, 0, l->mask);
     while (k < 0 && hook_errno_get() == EINTR);
     return k;
 }
@@ -366,22 +387,16 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const si
     if (!hook_on_g())
         return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
     int saved = hook_errno_get();
-    int k = epoll_look(epfd, ev, max, mask);
+    struct epoll_look l = {epfd, ev, max, mask};
+    int k = epoll_look(&l);
     if (k != 0 || timeout == 0)
         return k;
     int64_t deadline = deadline_after(timeout < 0 ? -1 : (int64_t)timeout * 1000000);
-    for (;;) {
-        int e = park_on(epfd, GRT_READ, deadline);
-        if (e != 0 && e != PARK_TIMEOUT)
-            return hook_fail(e);
-        k = epoll_look(epfd, ev, max, mask);
-        if (k != 0 || e == PARK_TIMEOUT)
-            break;
-    }
-    if (k < 0)
-        return hook_fail(hook_errno_get());
-    hook_errno_set(saved);
-    return k;
+    int e;
+    k = park_look(epfd, GRT_READ, deadline, epoll_look, &l, &e);
+    if (e != 0)
+        return hook_fail(e);
+    return look_answer(k, saved);
 }
 
 int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
