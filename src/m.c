@@ -350,6 +350,6 @@ int grt__newm(struct p *pp, bool spinning)
         mp->nextp = NULL;
         return -a.rc;
     }
-    mp->started = true;
+    st_release(&mp->started, true);
     return 0;
 }

@@ -145,7 +145,7 @@ static void teardown(void)
         }
         grt__unlock(&grt__sched.lock);
         for (mp = grt__allm; mp; mp = mp->alllink) {
-            if (mp->is_m0 || !mp->started || mp->joined || mp->abandoned)
+            if (mp->is_m0 || !ld_acquire(&mp->started) || mp->joined || mp->abandoned)
                 continue;
             pthread_join(mp->thread, NULL);
             mp->joined = true;

@@ -204,7 +204,8 @@ struct m {
     bool        ready_pending; /* a deferred wake-up is owed */
     void       *park_arg;
     bool        dead;      /* thread has exited (joined at shutdown) */
-    bool        started;   /* pthread_create succeeded */
+    bool        started;   /* atomic: pthread_create succeeded (teardown reads it
+                            * while another M may still be creating this one) */
     bool        joined;
     bool        abandoned; /* left inside a syscall at shutdown */
     uint32_t    syscall_state; /* syscall.c: 0 none, 1 in a call, 2 abandoned */
