@@ -142,10 +142,22 @@ struct g *grt__netpoll(int64_t delay, int32_t *n)
         if (ev->events == 0)
             continue;
         if (ev->data.ptr == &breakfd) {
-            uint64_t v;
-            while (grt__sys_read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
+            /* Only a blocking poll drains a break.  A non-blocking one (a
+             * spinning M's, sysmon's) that drained it would take the
+             * wake-up meant for the poller blocked beside it: a breaker
+             * that found break_pending still set between our read and
+             * our store wrote nothing, the blocked poller slept on with
+             * nobody watching the timer it was told about (a test_dgram
+             * hang under TSan).  Left pending, the break returns the
+             * blocking poll at once; that one is returning anyway and
+             * looks at the timers again, so a break it clears late is
+             * never owed to anybody. */
+            if (delay != 0) {
+                uint64_t v;
+                while (grt__sys_read(breakfd, &v, sizeof v) < 0 && errno == EINTR) {
+                }
+                st_release(&break_pending, 0);
             }
-            st_release(&break_pending, 0);
             continue;
         }
         int mode = 0;

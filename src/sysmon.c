@@ -18,6 +18,7 @@
 #include "deadline.h"
 #include "debug.h"
 #include "env.h"
+#include "m.h"
 #include "misc.h"
 #include "netpoll.h"
 #include "preempt.h"
@@ -43,6 +44,7 @@
  * is seen well before a slice ends. */
 #define TIMER_LATE_NS    (500 * 1000LL)
 #define TIMER_RECHECK_NS (1000 * 1000LL)
+#define TIMER_OVERDUE_NS (5 * 1000000LL) /* all Ps idle and a timer this late: rescue it */
 #define MIN_DELAY_NS     (20 * 1000LL)
 #define MAX_DELAY_NS     (10 * 1000000LL)
 #define TRIM_PERIOD_NS   (1000 * 1000000LL)
@@ -167,6 +169,16 @@ static void *sysmon_main(void *arg)
         int64_t now = grt__nanotime();
         if (ld_acquire(&grt__sched.npidle) == (uint32_t)ld_acquire(&grt__gomaxprocs) &&
             !ld_relaxed(&grt__sched.stopping) && grt__debug.schedtrace <= 0) {
+            /* Every P idle and a timer well past due: nobody is going to
+             * run it (a poller blocked without being told of it would
+             * sleep on).  Start an M for it, as Go's sysmon does; it
+             * steals the due timers of idle Ps. */
+            int64_t due = grt__timers_next();
+            if (due != 0 && grt__time_add(due, TIMER_OVERDUE_NS) < now) {
+                grt__startm(NULL, false, false);
+                idle = 0;
+                continue;
+            }
             /* Nothing runs: park until woken, or until the next timer. */
             grt__lock(&grt__sched.lock);
             if (grt__sched.npidle == (uint32_t)grt__gomaxprocs && grt__sched.state == RT_RUNNING) {
