@@ -13,7 +13,13 @@
 
 #define MS 1000000LL
 
-/* Echo one datagram per call back to its sender, until the fd closes. */
+/* Echo one datagram per call back to its sender, until the fd closes.
+ * The exchange waits for it to leave before it makes another descriptor:
+ * an echo server between two calls when its fd was closed would
+ * otherwise take up the number's next owner (TSan saw one register the
+ * next exchange's socket). */
+static grt_waitgroup echo_done = GRT_WAITGROUP_INIT;
+
 static void echo_server(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -22,8 +28,10 @@ static void echo_server(void *arg)
         struct sockaddr_storage from;
         socklen_t flen = sizeof from;
         ssize_t n = grt_recvfrom(fd, buf, sizeof buf, (struct sockaddr *)&from, &flen);
-        if (n == -ECANCELED || n == -EBADF)
+        if (n == -ECANCELED || n == -EBADF) {
+            CHECK_EQ(grt_waitgroup_done(&echo_done), 0);
             return;
+        }
         CHECK_GE(n, 0);
         CHECK_EQ(grt_sendto(fd, buf, (size_t)n, (struct sockaddr *)&from, flen), n);
     }
@@ -43,6 +51,7 @@ static void addr_of(int fd, char *out, size_t n, bool v6)
 /* Connected and unconnected exchanges with a server on lfd at addr. */
 static void exchange(const char *net, int lfd, const char *addr)
 {
+    CHECK_EQ(grt_waitgroup_add(&echo_done, 1), 0);
     CHECK_EQ(grt_go(echo_server, (void *)(intptr_t)lfd), 0);
 
     /* Connected: read/write, one datagram each, never merged. */
@@ -105,7 +114,8 @@ static void exchange(const char *net, int lfd, const char *addr)
     CHECK_EQ(grt_recvfrom(u, buf, sizeof buf, NULL, NULL), 0);
     CHECK_EQ(grt_sendto(u, "q", 1, NULL, 0), is_unix ? -ENOTCONN : -EDESTADDRREQ);
     CHECK_EQ(grt_close(u), 0);
-    CHECK_EQ(grt_close(lfd), 0); /* the server sees -ECANCELED and leaves */
+    CHECK_EQ(grt_close(lfd), 0); /* the server sees -ECANCELED (or -EBADF) and leaves */
+    CHECK_EQ(grt_waitgroup_wait(&echo_done), 0);
 }
 
 static void closer(void *arg)
